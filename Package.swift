@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "bazar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bazar-front", targets: ["bazar-front"]),
+        .executable(name: "bazar-catalog", targets: ["bazar-catalog"]),
+        .executable(name: "bazar-order", targets: ["bazar-order"]),
+        .executable(name: "bazar", targets: ["bazar"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+    ],
+    targets: [
+        // The bookstore's vocabulary: books, orders, bodies, errors, replica names.
+        .target(name: "BazarModels", path: "Shared/Models"),
+        // Plumbing every service shares: configuration, HTTP client, errors, health, replication.
+        .target(
+            name: "BazarService",
+            dependencies: [
+                "BazarModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+            ],
+            path: "Shared/Service"
+        ),
+        .target(name: "FrontService", dependencies: ["BazarService"], path: "Services/Front/App"),
+        .target(name: "CatalogService", dependencies: ["BazarService"], path: "Services/Catalog/App"),
+        .target(name: "OrderService", dependencies: ["BazarService"], path: "Services/Order/App"),
+        .executableTarget(name: "bazar-front", dependencies: ["FrontService"], path: "Services/Front/Main"),
+        .executableTarget(name: "bazar-catalog", dependencies: ["CatalogService"], path: "Services/Catalog/Main"),
+        .executableTarget(name: "bazar-order", dependencies: ["OrderService"], path: "Services/Order/Main"),
+        // Starts and stops a local cluster of the five processes; used by `bazar up` and the system tests.
+        .target(name: "BazarCluster", dependencies: ["BazarService"], path: "Tools/Cluster"),
+        .executableTarget(name: "bazar", dependencies: ["BazarCluster"], path: "Tools/Bazar"),
+        .testTarget(
+            name: "UnitTests",
+            dependencies: [
+                "FrontService", "CatalogService", "OrderService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/UnitTests"
+        ),
+        .testTarget(name: "SystemTests", dependencies: ["BazarCluster"], path: "Tests/SystemTests"),
+    ]
+)

@@ -1,0 +1,19 @@
+import ArgumentParser
+import BazarService
+import CatalogService
+import Hummingbird
+
+@main
+struct BazarCatalog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bazar-catalog", abstract: "A Bazar catalog replica: books, stock, prices.")
+
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var replica: ReplicaOptions
+    @OptionGroup var catalog: CatalogOptions
+
+    func run() async throws {
+        let app = try await buildCatalogApplication(try catalog.resolve(server: server, replica: replica))
+        try await app.runService()
+    }
+}

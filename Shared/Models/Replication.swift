@@ -1,0 +1,108 @@
+/// One write in a service's replication log. The leader assigns `seq` (gap-free, from 1) and
+/// commits the entry in the same transaction as the write; followers apply entries in `seq` order.
+/// `effect` is the service's own JSON description of the write's result (a post-image), so that
+/// applying an entry twice is harmless.
+public struct ReplicationEntry: Codable, Hashable, Sendable {
+    public var seq: Int64
+    public var term: Int64
+    public var requestID: String?
+    public var effect: String
+
+    public init(seq: Int64, term: Int64, requestID: String?, effect: String) {
+        self.seq = seq
+        self.term = term
+        self.requestID = requestID
+        self.effect = effect
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, term, effect
+        case requestID = "request_id"
+    }
+}
+
+/// A leader's push to a follower: the entries that follow `previousSeq`.
+public struct ReplicationBatch: Codable, Hashable, Sendable {
+    public var leader: String
+    public var term: Int64
+    public var previousSeq: Int64
+    public var entries: [ReplicationEntry]
+
+    public init(leader: String, term: Int64, previousSeq: Int64, entries: [ReplicationEntry]) {
+        self.leader = leader
+        self.term = term
+        self.previousSeq = previousSeq
+        self.entries = entries
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case leader, term, entries
+        case previousSeq = "previous_seq"
+    }
+}
+
+/// A follower's answer to a push: how far its log now reaches.
+public struct ReplicationAck: Codable, Hashable, Sendable {
+    public var replica: String
+    public var term: Int64
+    public var lastSeq: Int64
+    public var accepted: Bool
+
+    public init(replica: String, term: Int64, lastSeq: Int64, accepted: Bool) {
+        self.replica = replica
+        self.term = term
+        self.lastSeq = lastSeq
+        self.accepted = accepted
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case replica, term, accepted
+        case lastSeq = "last_seq"
+    }
+}
+
+/// `GET /replication/status` on every replica.
+public struct ReplicationStatus: Codable, Hashable, Sendable {
+    public enum Role: String, Codable, Sendable { case leader, follower }
+
+    public var replica: String
+    public var role: Role
+    public var term: Int64
+    public var lastSeq: Int64
+    public var leader: String
+    public var inSync: Bool
+
+    public init(replica: String, role: Role, term: Int64, lastSeq: Int64, leader: String, inSync: Bool) {
+        self.replica = replica
+        self.role = role
+        self.term = term
+        self.lastSeq = lastSeq
+        self.leader = leader
+        self.inSync = inSync
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case replica, role, term, leader
+        case lastSeq = "last_seq"
+        case inSync = "in_sync"
+    }
+}
+
+/// The catalog leader's word to a front end that a book changed: drop its info entry and its
+/// topic's search entry, and never store a copy older than `version`.
+public struct CacheInvalidation: Codable, Hashable, Sendable {
+    public var bookID: Int
+    public var topic: String
+    public var version: Int
+
+    public init(bookID: Int, topic: String, version: Int) {
+        self.bookID = bookID
+        self.topic = topic
+        self.version = version
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bookID = "book_id"
+        case topic, version
+    }
+}

@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import BazarModels
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// The one HTTP client a service uses to talk to other services (AsyncHTTPClient underneath),
+/// with a connection pool sized for fan-out rather than AsyncHTTPClient's small default.
+public struct BackendClient: Service {
+    public let http: HTTPClient
+
+    public init(connectionsPerHost: Int = 64, connectTimeout: Duration = .milliseconds(500)) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        configuration.timeout = .init(connect: .milliseconds(connectTimeout.milliseconds))
+        configuration.httpVersion = .http1Only
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// An answer from another service, fully read.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: ByteBuffer
+
+        public var isSuccess: Bool { (200..<300).contains(status) }
+
+        public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try JSONResponse.decode(T.self, from: body)
+        }
+
+        /// The contract's error code in the body, when there is one.
+        public var errorCode: ErrorCode? {
+            (try? JSONResponse.decode(ErrorBody.self, from: body)).flatMap { ErrorCode(rawValue: $0.error.code) }
+        }
+    }
+
+    /// The request could not be made or got no answer in time (as opposed to an error answer).
+    public struct Unreachable: Error, CustomStringConvertible {
+        public var url: String
+        public var reason: String
+        public var description: String { "no answer from \(url): \(reason)" }
+    }
+
+    public func send(
+        _ method: HTTPMethod, _ url: String, body: ByteBuffer? = nil,
+        headers: [(String, String)] = [], timeout: Duration
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.body = .bytes(body)
+        }
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(timeout.milliseconds))
+            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            return Reply(status: Int(response.status.code), headers: response.headers, body: body)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw Unreachable(url: url, reason: "\(error)")
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await http.shutdown()
+    }
+}
+
+extension Duration {
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,21 @@
+import HTTPTypes
+import Hummingbird
+
+/// The request context of every Bazar service: Hummingbird's core plus the request id that
+/// travels with a request through every back-end call.
+public struct BazarRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+    }
+}
+
+extension HTTPField.Name {
+    public static let xRequestID = Self("X-Request-ID")!
+    public static let xCache = Self("X-Cache")!
+    public static let xServedBy = Self("X-Served-By")!
+    public static let idempotencyKey = Self("Idempotency-Key")!
+}

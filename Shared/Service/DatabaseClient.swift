@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import PostgresKit
+import SQLiteKit
+import ServiceLifecycle
+import Synchronization
+
+/// A replica's own database: an SQLite file (the default) or a PostgreSQL database, chosen by URL.
+/// Stores speak SQL through SQLKit, so the same statements run on both.
+///
+/// Writes are serialized by the replication layer, so SQLite needs one writer connection; reads
+/// use a second connection so that they never see a write's transaction half done.
+public struct DatabaseClient: Service {
+    public enum Kind: String, Sendable { case sqlite, postgres }
+
+    enum Backend: Sendable {
+        case sqlite(SQLiteFile)
+        case postgres(PostgresClient)
+    }
+
+    let backend: Backend
+    public let description: String
+
+    public var kind: Kind {
+        switch backend {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// Opens `url`: `postgres://user:password@host:port/database` or an SQLite file path
+    /// (optionally `sqlite:` or `sqlite://` in front). A missing PostgreSQL database is created.
+    public static func open(url: String, logger: Logger) async throws -> DatabaseClient {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try await openPostgres(url: url, logger: logger)
+        }
+        var path = url
+        for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) {
+            path.removeFirst(prefix.count)
+        }
+        return try await openSQLite(path: path, logger: logger)
+    }
+
+    static func openSQLite(path: String, logger: Logger) async throws -> DatabaseClient {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+        let reader: SQLiteConnection
+        do {
+            // WAL lets the reader work while the writer commits; NORMAL sync survives a process crash.
+            _ = try await writer.query("PRAGMA journal_mode=WAL")
+            _ = try await writer.query("PRAGMA synchronous=NORMAL")
+            reader = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+        } catch {
+            try? await writer.close()
+            throw error
+        }
+        return DatabaseClient(backend: .sqlite(SQLiteFile(writer: writer, reader: reader)), description: "sqlite:\(path)")
+    }
+
+    static func openPostgres(url: String, logger: Logger) async throws -> DatabaseClient {
+        guard let config = try? SQLPostgresConfiguration(url: url) else {
+            throw ConfigurationError("not a PostgreSQL URL: \(redacted(url))")
+        }
+        let core = config.coreConfiguration
+        guard let host = core.host else { throw ConfigurationError("a PostgreSQL URL needs a host: \(redacted(url))") }
+        let database = core.database ?? core.username
+        var clientConfig = PostgresClient.Configuration(
+            host: host, port: core.port ?? 5432, username: core.username, password: core.password,
+            database: database, tls: .disable)
+        clientConfig.options.maximumConnections = 16
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)
+        try await createDatabaseIfMissing(database, using: clientConfig, logger: quiet)
+        let client = PostgresClient(configuration: clientConfig, backgroundLogger: quiet)
+        return DatabaseClient(backend: .postgres(client), description: redacted(url))
+    }
+
+    /// Connects to the server's `postgres` database to create the replica's own one, once.
+    static func createDatabaseIfMissing(_ name: String, using config: PostgresClient.Configuration, logger: Logger) async throws {
+        guard name != "postgres" else { return }
+        var admin = config
+        admin.database = "postgres"
+        let client = PostgresClient(configuration: admin, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let rows = try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
+            var exists = false
+            for try await _ in rows { exists = true }
+            if !exists {
+                let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                do {
+                    try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoted)"), logger: logger)
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
+                    // Another replica created it at the same moment.
+                }
+            }
+        }
+    }
+
+    /// Runs the PostgreSQL pool until shutdown; closes SQLite connections at shutdown.
+    public func run() async throws {
+        switch backend {
+        case .postgres(let client):
+            await client.run()
+        case .sqlite(let file):
+            try? await gracefulShutdown()
+            try await file.close()
+        }
+    }
+
+    /// Runs `body` against a connection for reading.
+    public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        switch backend {
+        case .sqlite(let file):
+            return try await body(file.reader.sql())
+        case .postgres(let client):
+            return try await client.withConnection { try await body($0.sql()) }
+        }
+    }
+
+    /// Runs `body` in one transaction: all of it commits, or none of it does.
+    /// Callers serialize writes (the replication layer does), so SQLite's single writer suffices.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        switch backend {
+        case .sqlite(let file):
+            return try await Self.inTransaction(file.writer.sql(), body)
+        case .postgres(let client):
+            return try await client.withConnection { try await Self.inTransaction($0.sql(), body) }
+        }
+    }
+
+    private static func inTransaction<R>(_ db: any SQLDatabase, _ body: (any SQLDatabase) async throws -> R) async throws -> R {
+        try await db.raw("BEGIN").run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    /// Hides the password of a database URL for logs.
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+}
+
+/// The two connections to one SQLite file. They are closed at shutdown, or when the last user
+/// lets go of them if the service never ran (a start that failed).
+final class SQLiteFile: Sendable {
+    let writer: SQLiteConnection
+    let reader: SQLiteConnection
+    private let closed = Mutex(false)
+
+    init(writer: SQLiteConnection, reader: SQLiteConnection) {
+        self.writer = writer
+        self.reader = reader
+    }
+
+    func close() async throws {
+        guard closed.withLock({ let was = $0; $0 = true; return !was }) else { return }
+        try await writer.close()
+        try await reader.close()
+    }
+
+    deinit {
+        if !closed.withLock({ $0 }) {
+            _ = writer.close()
+            _ = reader.close()
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import BazarModels
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error into the contract's error body: unknown routes into 404 `not_found`, known
+/// paths with the wrong method into 405, anything unexpected into a logged 500. Also gives every
+/// request its `X-Request-ID` (the client's, or a new one) and echoes it on the answer.
+public struct ErrorBodyMiddleware: RouterMiddleware {
+    public typealias Context = BazarRequestContext
+    let known: KnownPaths
+
+    public init(known: KnownPaths) { self.known = known }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestID = request.headers[.xRequestID].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 } ?? RequestIdentifier.make()
+        context.requestID = requestID
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = errorResponse(error, request: request, context: context)
+        }
+        response.headers[.xRequestID] = requestID
+        return response
+    }
+
+    func errorResponse(_ error: any Error, request: Request, context: Context) -> Response {
+        let apiError: APIError
+        switch error {
+        case let error as APIError:
+            apiError = error
+        case let error as HTTPError where error.status == .notFound:
+            apiError = known.contains(request.uri.path)
+                ? APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path).")
+                : APIError(.notFound, "There is no route \(request.method) \(request.uri.path).")
+        case let error as HTTPError where error.status == .contentTooLarge:
+            apiError = APIError(.payloadTooLarge, "The body is larger than the limit.")
+        case let error as HTTPError where error.status == .unauthorized:
+            apiError = APIError(.unauthorized, "This route needs a valid bearer token.")
+        case let error as HTTPError where (400..<500).contains(error.status.code):
+            apiError = APIError(.invalidParameter, error.body ?? "The request is malformed.")
+        default:
+            context.logger.error("request failed", metadata: [
+                "error": "\(String(reflecting: error))", "path": "\(request.uri.path)", "request_id": "\(context.requestID)",
+            ])
+            apiError = APIError(.internalError, "The server failed to answer this request.")
+        }
+        return JSONResponse.make(ErrorBody(code: apiError.code, message: apiError.message), status: apiError.status)
+    }
+}
+
+/// Request ids: random, short, and safe in a header.
+public enum RequestIdentifier {
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let second = generator.next() as UInt64
+        return String(value, radix: 36) + String(second, radix: 36)
+    }
+}

@@ -1,0 +1,38 @@
+import HTTPTypes
+import Hummingbird
+import NIOHTTP1
+
+/// Sends a write that reached a follower on to the leader, and the leader's answer back.
+public struct LeaderForwarding: Sendable {
+    let group: ReplicaGroup
+    let client: BackendClient
+    let timeout: Duration
+
+    static let forwardedHeader = HTTPField.Name("X-Bazar-Forwarded")!
+
+    public init(group: ReplicaGroup, client: BackendClient, timeout: Duration) {
+        self.group = group
+        self.client = client
+        self.timeout = timeout
+    }
+
+    public func forward(_ request: Request, body: ByteBuffer, context: BazarRequestContext) async throws -> Response {
+        // One hop only: a replica that is not the leader either does not forward twice.
+        guard request.headers[Self.forwardedHeader] == nil, let leaderURL = await group.leaderURL else {
+            throw APIError.unavailable("No leader of \(group.me.service) is reachable right now.")
+        }
+        var headers: [(String, String)] = [("X-Request-ID", context.requestID), ("X-Bazar-Forwarded", group.me.description)]
+        if let authorization = request.headers[.authorization] { headers.append(("Authorization", authorization)) }
+        let reply: BackendClient.Reply
+        do {
+            reply = try await client.send(
+                HTTPMethod(rawValue: request.method.rawValue), leaderURL + (request.uri.string),
+                body: body.readableBytes > 0 ? body : nil, headers: headers, timeout: timeout)
+        } catch is BackendClient.Unreachable {
+            throw APIError.unavailable("The leader of \(group.me.service) did not answer.")
+        }
+        var fields = HTTPFields()
+        if let servedBy = reply.headers.first(name: "X-Served-By") { fields[.xServedBy] = servedBy }
+        return JSONResponse.raw(reply.body, status: .init(code: reply.status), headers: fields)
+    }
+}

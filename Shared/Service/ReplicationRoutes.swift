@@ -1,0 +1,45 @@
+import BazarModels
+import HTTPTypes
+import Hummingbird
+
+/// The routes every replica of a replicated service answers: the leader's pushes, the
+/// replication status, liveness and readiness.
+public struct ReplicationRoutes: Sendable {
+    let replicator: Replicator
+    let tokens: AccessTokens
+
+    public init(replicator: Replicator, tokens: AccessTokens) {
+        self.replicator = replicator
+        self.tokens = tokens
+    }
+
+    public func add(to routes: RouteTable<BazarRequestContext>) {
+        routes.post("/internal/replication/append") { request, _ in
+            try tokens.requireInternal(request)
+            let batch = try await request.decodeJSON(as: ReplicationBatch.self, limit: 64 * 1024 * 1024)
+            return JSONResponse.make(try await replicator.receive(batch))
+        }
+        routes.get("/replication/status") { _, _ in
+            JSONResponse.make(try await status())
+        }
+        routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        routes.get("/ready") { _, _ in
+            guard await replicator.canServeReads() else {
+                throw APIError.unavailable("\(replicator.group.me) is catching up with its leader.")
+            }
+            return JSONResponse.make(["status": "ready"])
+        }
+    }
+
+    func status() async throws -> ReplicationStatus {
+        let group = replicator.group
+        let isLeader = await group.isLeader
+        return ReplicationStatus(
+            replica: group.me.description,
+            role: isLeader ? .leader : .follower,
+            term: await group.term,
+            lastSeq: try await replicator.currentSeq(),
+            leader: await group.leader.description,
+            inSync: await replicator.canServeReads())
+    }
+}

@@ -1,0 +1,70 @@
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// The paths a service answers, remembered as routes are added, so that a request for a known
+/// path with the wrong method gets 405 rather than 404.
+public final class KnownPaths: Sendable {
+    private let patterns = Mutex<[[Substring]]>([])
+
+    public init() {}
+
+    func add(_ path: String) {
+        let segments = path.split(separator: "/")
+        patterns.withLock { if !$0.contains(segments) { $0.append(segments) } }
+    }
+
+    public func contains(_ path: String) -> Bool {
+        let segments = path.split(separator: "/")
+        return patterns.withLock { patterns in
+            patterns.contains { pattern in
+                pattern.count == segments.count
+                    && zip(pattern, segments).allSatisfy { $0.first == ":" || $0 == $1 }
+            }
+        }
+    }
+}
+
+/// A router that records its paths in `known`.
+public struct RouteTable<Context: RequestContext> {
+    public let router: Router<Context>
+    public let known: KnownPaths
+
+    public init(router: Router<Context>, known: KnownPaths) {
+        self.router = router
+        self.known = known
+    }
+
+    public func on(
+        _ method: HTTPRequest.Method, _ path: String,
+        use handler: @escaping @Sendable (Request, Context) async throws -> Response
+    ) {
+        known.add(path)
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+
+    public func get(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+        on(.get, path, use: handler)
+    }
+
+    public func post(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+        on(.post, path, use: handler)
+    }
+
+    public func patch(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+        on(.patch, path, use: handler)
+    }
+
+    public func delete(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+        on(.delete, path, use: handler)
+    }
+}
+
+extension Request {
+    /// The `{name}` path parameter as a positive integer id, or 400 `invalid_id`.
+    public func positiveID(_ name: String, context: some RequestContext) throws -> Int {
+        let text = context.parameters.get(name) ?? ""
+        guard let id = Int(text), id > 0 else { throw APIError.invalidID(text) }
+        return id
+    }
+}

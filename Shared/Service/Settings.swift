@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+
+/// Settings come from a command-line flag, else a `BAZAR_…` environment variable, else a default
+/// that works on a developer's machine. Every service resolves each setting this one way.
+public enum Setting {
+    public static func string(_ flag: String?, env: String, default fallback: String) -> String {
+        flag ?? environment(env) ?? fallback
+    }
+
+    public static func optionalString(_ flag: String?, env: String) -> String? {
+        flag ?? environment(env)
+    }
+
+    public static func int(_ flag: Int?, env: String, default fallback: Int) throws -> Int {
+        if let flag { return flag }
+        guard let text = environment(env) else { return fallback }
+        guard let value = Int(text) else { throw ConfigurationError("\(env)=\(text) is not a whole number") }
+        return value
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Parses `name=url,name=url` (a replica list such as `catalog-1=http://127.0.0.1:8081`).
+    public static func replicas(_ text: String, setting: String) throws -> [ReplicaEndpoint] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let name = ReplicaName(parts[0]), parts[1].hasPrefix("http") else {
+                throw ConfigurationError("\(setting): '\(item)' is not name=url (for example catalog-1=http://127.0.0.1:8081)")
+            }
+            return ReplicaEndpoint(name: name, url: parts[1].hasSuffix("/") ? String(parts[1].dropLast()) : parts[1])
+        }
+    }
+
+    /// Parses a comma-separated list of base URLs.
+    public static func urls(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    public static func logLevel(_ text: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ConfigurationError("log level '\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
+}
+
+import BazarModels
+
+/// Where a replica answers.
+public struct ReplicaEndpoint: Sendable, Hashable {
+    public var name: ReplicaName
+    public var url: String
+
+    public init(name: ReplicaName, url: String) {
+        self.name = name
+        self.url = url
+    }
+}
