@@ -31,11 +31,6 @@ public struct BackendClient: Service {
         public func decode<T: Decodable>(_ type: T.Type) throws -> T {
             try JSONResponse.decode(T.self, from: body)
         }
-
-        /// The contract's error code in the body, when there is one.
-        public var errorCode: ErrorCode? {
-            (try? JSONResponse.decode(ErrorBody.self, from: body)).flatMap { ErrorCode(rawValue: $0.error.code) }
-        }
     }
 
     /// The request could not be made or got no answer in time (as opposed to an error answer).

@@ -36,3 +36,21 @@ public struct LeaderForwarding: Sendable {
         return JSONResponse.raw(reply.body, status: .init(code: reply.status), headers: fields)
     }
 }
+
+extension LeaderForwarding {
+    /// Runs a write here when this replica leads, else (or when leadership moved meanwhile)
+    /// forwards it to the leader.
+    public func onLeader(
+        _ request: Request, body: ByteBuffer, context: BazarRequestContext,
+        _ write: () async throws -> Response
+    ) async throws -> Response {
+        guard await group.isLeader else {
+            return try await forward(request, body: body, context: context)
+        }
+        do {
+            return try await write()
+        } catch is Replicator.NotLeader {
+            return try await forward(request, body: body, context: context)
+        }
+    }
+}

@@ -43,3 +43,15 @@ public struct ReplicationRoutes: Sendable {
             inSync: await replicator.canServeReads())
     }
 }
+
+extension Replicator {
+    /// Throws 503 unless this replica may serve reads (G6).
+    public func requireReadable() async throws {
+        guard await canServeReads() else {
+            throw APIError.unavailable("\(group.me) is catching up with its leader.")
+        }
+    }
+
+    /// `X-Served-By: <this replica>`.
+    public nonisolated var servedBy: HTTPFields { [.xServedBy: group.me.description] }
+}

@@ -28,6 +28,6 @@ public struct CatalogOptions: ParsableArguments, Sendable {
         return CatalogConfiguration(
             server: try server.resolve(defaultPort: basePort),
             replica: replicaSettings,
-            frontEnds: Setting.urls(Setting.string(frontEnds, env: "BAZAR_FRONTENDS", default: "http://127.0.0.1:8080")))
+            frontEnds: Setting.urls(Setting.string(frontEnds, env: "BAZAR_FRONTENDS", default: LocalDefaults.frontEnd)))
     }
 }

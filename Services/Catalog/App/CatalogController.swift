@@ -14,31 +14,31 @@ struct CatalogController: Sendable {
 
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/books") { request, _ in
-            try await requireReadable()
+            try await replicator.requireReadable()
             let topic = request.uri.queryParameters.get("topic")
-            return JSONResponse.make(BookList(items: try await store.books(topic: topic)), headers: servedBy)
+            return JSONResponse.make(BookList(items: try await store.books(topic: topic)), headers: replicator.servedBy)
         }
         routes.get("/books/:id") { request, context in
             let id = try request.positiveID("id", context: context)
-            try await requireReadable()
+            try await replicator.requireReadable()
             guard let book = try await store.book(id: id) else { throw APIError.notFound("There is no book \(id).") }
-            return JSONResponse.make(book, headers: servedBy)
+            return JSONResponse.make(book, headers: replicator.servedBy)
         }
         routes.post("/books/:id/purchase") { request, context in
             let id = try request.positiveID("id", context: context)
             let body = try await request.collectBody(limit: settings.maxBodyBytes)
             let purchase = try decode(PurchaseRequest.self, body)
             guard !purchase.requestID.isEmpty else { throw APIError(.invalidBody, "request_id must not be empty.") }
-            return try await onLeader(request, body: body, context: context) {
+            return try await forwarding.onLeader(request, body: body, context: context) {
                 let outcome = try await replicator.commit(requestID: purchase.requestID) { db in
                     try await store.purchase(bookID: id, requestID: purchase.requestID, in: db)
                 }
                 switch outcome {
                 case .sold(let receipt, let book):
                     await notifier.bookChanged(book)
-                    return JSONResponse.make(receipt, headers: servedBy)
+                    return JSONResponse.make(receipt, headers: replicator.servedBy)
                 case .repeated(let receipt):
-                    return JSONResponse.make(receipt, headers: servedBy)
+                    return JSONResponse.make(receipt, headers: replicator.servedBy)
                 case .outOfStock:
                     throw APIError(.outOfStock, "Book \(id) is out of stock.")
                 case .notFound:
@@ -57,7 +57,7 @@ struct CatalogController: Sendable {
             if let quantity = patch.quantity, quantity < 0 {
                 throw APIError(.invalidParameter, "quantity must be 0 or more.")
             }
-            return try await onLeader(request, body: body, context: context) {
+            return try await forwarding.onLeader(request, body: body, context: context) {
                 try await written(id) { db in try await store.update(bookID: id, patch: patch, in: db) }
             }
         }
@@ -67,32 +67,14 @@ struct CatalogController: Sendable {
             let body = try await request.collectBody(limit: settings.maxBodyBytes)
             let restock = try decode(RestockRequest.self, body)
             guard restock.count > 0 else { throw APIError(.invalidParameter, "count must be a whole number above 0.") }
-            return try await onLeader(request, body: body, context: context) {
+            return try await forwarding.onLeader(request, body: body, context: context) {
                 try await written(id) { db in try await store.restock(bookID: id, count: restock.count, in: db) }
             }
         }
     }
 
-    var servedBy: HTTPFields { [.xServedBy: replicator.group.me.description] }
 
-    func requireReadable() async throws {
-        guard await replicator.canServeReads() else {
-            throw APIError.unavailable("\(replicator.group.me) is catching up with its leader.")
-        }
-    }
 
-    /// Runs a write here when this replica leads, else forwards it to the leader.
-    func onLeader(_ request: Request, body: ByteBuffer, context: BazarRequestContext,
-                  _ write: () async throws -> Response) async throws -> Response {
-        guard await replicator.group.isLeader else {
-            return try await forwarding.forward(request, body: body, context: context)
-        }
-        do {
-            return try await write()
-        } catch is Replicator.NotLeader {
-            return try await forwarding.forward(request, body: body, context: context)
-        }
-    }
 
     /// A price or stock write: the new record, after the front ends were told.
     func written(_ id: Int, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Replicator.Outcome<Book?>) async throws -> Response {
@@ -100,7 +82,7 @@ struct CatalogController: Sendable {
             throw APIError.notFound("There is no book \(id).")
         }
         await notifier.bookChanged(book)
-        return JSONResponse.make(book, headers: servedBy)
+        return JSONResponse.make(book, headers: replicator.servedBy)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {

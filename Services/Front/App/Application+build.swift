@@ -1,0 +1,25 @@
+import BazarService
+import Hummingbird
+
+/// Builds the front end: the cache, the replica rotations and the public routes.
+public func buildFrontApplication(_ configuration: FrontConfiguration) async throws -> some ApplicationProtocol {
+    let logger = ServiceApplication.logger(name: "front", level: configuration.server.logLevel)
+    let client = BackendClient()
+    let cache = ReadCache(capacity: configuration.cacheCapacity)
+    let catalogs = ReplicaRotation(configuration.catalogs)
+    let routes = ServiceApplication.makeRoutes()
+    FrontController(
+        reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, timeout: configuration.server.backendTimeout),
+        cache: cache, catalogs: catalogs, orders: ReplicaRotation(configuration.orders), client: client,
+        settings: configuration.server
+    ).add(to: routes)
+    var app = ServiceApplication.make(routes: routes, name: "front", settings: configuration.server, services: [client], logger: logger)
+    app.beforeServerStarts {
+        configuration.server.tokens.warnIfOpen(logger: logger)
+        logger.info("front end starting", metadata: [
+            "port": "\(configuration.server.port)", "cache_capacity": "\(configuration.cacheCapacity)",
+            "catalogs": "\(configuration.catalogs.map(\.name))", "orders": "\(configuration.orders.map(\.name))",
+        ])
+    }
+    return app
+}

@@ -1,0 +1,55 @@
+import BazarModels
+import BazarService
+import Foundation
+import Hummingbird
+
+/// `/info` and `/search` answers: from the cache when it has them, else from a catalog replica
+/// in turn (moving on when one is down or catching up), stored in the cache on the way back.
+struct CatalogReads: Sendable {
+    let cache: ReadCache
+    let catalogs: ReplicaRotation
+    let client: BackendClient
+    let timeout: Duration
+
+    struct Answer: Sendable {
+        var value: ReadCache.Value
+        var servedBy: String
+        var hit: Bool
+    }
+
+    func info(_ id: Int, context: BazarRequestContext) async throws -> Answer {
+        try await read(.info(id), path: "/books/\(id)", context: context) { reply in
+            let book = try reply.decode(Book.self)
+            return (.info(BookInfo(book)), [book.id: book.version])
+        }
+    }
+
+    func search(_ topic: String, context: BazarRequestContext) async throws -> Answer {
+        let query = topic.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? topic
+        return try await read(.search(topicKey(topic)), path: "/books?topic=\(query)", context: context) { reply in
+            let books = try reply.decode(BookList.self).items
+            return (.search(books.map { BookSummary(id: $0.id, title: $0.title) }),
+                    Dictionary(books.map { ($0.id, $0.version) }, uniquingKeysWith: max))
+        }
+    }
+
+    private func read(
+        _ key: ReadCache.Key, path: String, context: BazarRequestContext,
+        decode: (BackendClient.Reply) throws -> (ReadCache.Value, [Int: Int])
+    ) async throws -> Answer {
+        if let entry = await cache.lookup(key) {
+            return Answer(value: entry.value, servedBy: entry.servedBy, hit: true)
+        }
+        let (reply, replica) = try await catalogs.call(service: "catalog") { catalog in
+            try await client.send(.GET, catalog.url + path, headers: [("X-Request-ID", context.requestID)], timeout: timeout)
+        }
+        guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
+        let (value, versions) = try decode(reply)
+        await cache.store(.init(value: value, servedBy: replica.name.description, versions: versions), for: key)
+        return Answer(value: value, servedBy: replica.name.description, hit: false)
+    }
+}
+
+extension CharacterSet {
+    static let urlQueryValueAllowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#"))
+}

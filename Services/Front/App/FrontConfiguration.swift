@@ -1,0 +1,44 @@
+import ArgumentParser
+import BazarService
+
+/// Everything the front end needs to start.
+public struct FrontConfiguration: Sendable {
+    public var server: ServerSettings
+    public var catalogs: [ReplicaEndpoint]
+    public var orders: [ReplicaEndpoint]
+    public var cacheCapacity: Int
+
+    public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int) {
+        self.server = server
+        self.catalogs = catalogs
+        self.orders = orders
+        self.cacheCapacity = cacheCapacity
+    }
+}
+
+public struct FrontOptions: ParsableArguments, Sendable {
+    @Option(help: "Catalog replicas as name=url,…. [env: BAZAR_CATALOGS, default: catalog-1=http://127.0.0.1:8081,catalog-2=http://127.0.0.1:8082]")
+    public var catalogs: String?
+
+    @Option(help: "Order replicas as name=url,…. [env: BAZAR_ORDERS, default: order-1=http://127.0.0.1:8083,order-2=http://127.0.0.1:8084]")
+    public var orders: String?
+
+    @Option(help: "Entries the read cache holds; 0 turns it off. [env: BAZAR_CACHE_CAPACITY, default: 1000]")
+    public var cacheCapacity: Int?
+
+    public init() {}
+
+    public func resolve(server: ServerOptions) throws -> FrontConfiguration {
+        let capacity = try Setting.int(cacheCapacity, env: "BAZAR_CACHE_CAPACITY", default: 1000)
+        guard capacity >= 0 else { throw ConfigurationError("BAZAR_CACHE_CAPACITY must be 0 or more") }
+        return FrontConfiguration(
+            server: try server.resolve(defaultPort: 8080),
+            catalogs: try Setting.replicas(
+                Setting.string(catalogs, env: "BAZAR_CATALOGS", default: LocalDefaults.catalogs),
+                setting: "BAZAR_CATALOGS"),
+            orders: try Setting.replicas(
+                Setting.string(orders, env: "BAZAR_ORDERS", default: LocalDefaults.orders),
+                setting: "BAZAR_ORDERS"),
+            cacheCapacity: capacity)
+    }
+}

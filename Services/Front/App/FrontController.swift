@@ -1,0 +1,120 @@
+import BazarModels
+import BazarService
+import Foundation
+import Hummingbird
+import NIOHTTP1
+
+/// The public API: reads through the cache, purchases and order look-ups through the order
+/// replicas, admin writes through the catalog.
+struct FrontController: Sendable {
+    let reads: CatalogReads
+    let cache: ReadCache
+    let catalogs: ReplicaRotation
+    let orders: ReplicaRotation
+    let client: BackendClient
+    let settings: ServerSettings
+
+    func add(to routes: RouteTable<BazarRequestContext>) {
+        routes.get("/search/:topic") { _, context in
+            let raw = context.parameters.get("topic") ?? ""
+            let topic = raw.removingPercentEncoding ?? raw
+            let answer = try await reads.search(topic, context: context)
+            guard case .search(let items) = answer.value else { throw APIError(.internalError, "cache mix-up") }
+            return JSONResponse.make(SearchResult(topic: topic, items: items), headers: headers(answer))
+        }
+        routes.get("/info/:id") { request, context in
+            let answer = try await reads.info(try request.positiveID("id", context: context), context: context)
+            guard case .info(let info) = answer.value else { throw APIError(.internalError, "cache mix-up") }
+            return JSONResponse.make(info, headers: headers(answer))
+        }
+        routes.post("/purchase/:id") { request, context in
+            let id = try request.positiveID("id", context: context)
+            // The request id makes the purchase at-most-once across retries (G5).
+            let requestID = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
+            let body = try JSONResponse.encode(CreateOrderRequest(bookID: id, requestID: requestID))
+            return try await relay(orders, service: "order", context: context) { order in
+                try await client.send(.POST, order.url + "/orders", body: body, headers: forwarded(context), timeout: settings.backendTimeout)
+            }
+        }
+        routes.get("/orders/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            let path = "/orders/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)
+            return try await relay(orders, service: "order", context: context) { order in
+                try await client.send(.GET, order.url + path, headers: forwarded(context), timeout: settings.backendTimeout)
+            }
+        }
+        routes.get("/orders") { request, context in
+            let query = request.uri.query.map { "?" + $0 } ?? ""
+            return try await relay(orders, service: "order", context: context) { order in
+                try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: settings.backendTimeout)
+            }
+        }
+        routes.patch("/books/:id") { request, context in
+            try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))")
+        }
+        routes.post("/books/:id/restock") { request, context in
+            try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))/restock")
+        }
+        routes.get("/cache/stats") { _, _ in JSONResponse.make(await cache.currentStats()) }
+        routes.delete("/cache") { request, _ in
+            try settings.tokens.requireAdmin(request)
+            await cache.removeAll()
+            return Response(status: .noContent)
+        }
+        routes.post("/internal/cache/invalidate") { request, _ in
+            try settings.tokens.requireInternal(request)
+            await cache.invalidate(try await request.decodeJSON(as: CacheInvalidation.self, limit: settings.maxBodyBytes))
+            return Response(status: .noContent)
+        }
+        routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        routes.get("/ready") { _, _ in
+            async let catalogReady = anyReady(catalogs)
+            async let orderReady = anyReady(orders)
+            guard await catalogReady, await orderReady else {
+                throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")
+            }
+            return JSONResponse.make(["status": "ready"])
+        }
+    }
+
+    func headers(_ answer: CatalogReads.Answer) -> HTTPFields {
+        [.xCache: answer.hit ? "HIT" : "MISS", .xServedBy: answer.servedBy]
+    }
+
+    func forwarded(_ context: BazarRequestContext, authorization: String? = nil) -> [(String, String)] {
+        [("X-Request-ID", context.requestID)] + (authorization.map { [("Authorization", $0)] } ?? [])
+    }
+
+    /// Sends a call to a replica in turn and relays its answer, success or contract error.
+    func relay(
+        _ rotation: ReplicaRotation, service: String, context: BazarRequestContext,
+        _ call: (ReplicaEndpoint) async throws -> BackendClient.Reply
+    ) async throws -> Response {
+        let (reply, replica) = try await rotation.call(service: service, call)
+        guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
+        return JSONResponse.raw(reply.body, status: .init(code: reply.status), headers: [.xServedBy: replica.name.description])
+    }
+
+    /// Price and stock changes go to a catalog replica, which hands them to its leader.
+    func adminWrite(_ request: Request, context: BazarRequestContext, path: String) async throws -> Response {
+        try settings.tokens.requireAdmin(request)
+        let body = try await request.collectBody(limit: settings.maxBodyBytes)
+        let headers = forwarded(context, authorization: request.headers[.authorization])
+        let method = HTTPMethod(rawValue: request.method.rawValue)
+        return try await relay(catalogs, service: "catalog", context: context) { catalog in
+            try await client.send(method, catalog.url + path, body: body, headers: headers, timeout: settings.backendTimeout)
+        }
+    }
+
+    func anyReady(_ rotation: ReplicaRotation) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for replica in rotation.replicas {
+                group.addTask {
+                    (try? await client.send(.GET, replica.url + "/ready", timeout: .milliseconds(500)))?.isSuccess ?? false
+                }
+            }
+            for await ready in group where ready { return true }
+            return false
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import BazarService
+import FrontService
+import Hummingbird
+
+@main
+struct BazarFront: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bazar-front", abstract: "The Bazar front end: the public API, its cache and load balancing.")
+
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var front: FrontOptions
+
+    func run() async throws {
+        let app = try await buildFrontApplication(try front.resolve(server: server))
+        try await app.runService()
+    }
+}

@@ -1,0 +1,63 @@
+import BazarModels
+import BazarService
+import Foundation
+import Hummingbird
+
+/// The order service's routes. A new order takes a copy from the catalog with the order's request
+/// id, then commits through the leader's replicator; reads come from this replica.
+struct OrderController: Sendable {
+    let store: OrderStore
+    let replicator: Replicator
+    let forwarding: LeaderForwarding
+    let catalog: CatalogPurchases
+    let settings: ServerSettings
+
+    static let maxLimit = 1000
+
+    func add(to routes: RouteTable<BazarRequestContext>) {
+        routes.post("/orders") { request, context in
+            let body = try await request.collectBody(limit: settings.maxBodyBytes)
+            let create = try JSONResponse.decodeBody(CreateOrderRequest.self, from: body)
+            guard create.bookID > 0 else { throw APIError.invalidID("\(create.bookID)") }
+            let requestID = create.requestID.flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
+            return try await forwarding.onLeader(request, body: body, context: context) {
+                let order = try await placeOrder(bookID: create.bookID, requestID: requestID, context: context)
+                return JSONResponse.make(order, headers: replicator.servedBy)
+            }
+        }
+        routes.get("/orders/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            try await replicator.requireReadable()
+            guard let order = try await store.order(id: id) else { throw APIError.notFound("There is no order \(id).") }
+            return JSONResponse.make(order, headers: replicator.servedBy)
+        }
+        routes.get("/orders") { request, _ in
+            let limit = try Self.limit(request)
+            try await replicator.requireReadable()
+            return JSONResponse.make(OrderList(items: try await store.recent(limit: limit)), headers: replicator.servedBy)
+        }
+    }
+
+    func placeOrder(bookID: Int, requestID: String, context: BazarRequestContext) async throws -> Order {
+        if let first = try await store.order(forRequest: requestID) { return first }
+        let receipt = try await catalog.take(bookID: bookID, requestID: requestID, context: context)
+        let now = Date()
+        // Stored with millisecond precision: the first answer and every repeat must be identical.
+        let createdAt = BazarJSON.parseRFC3339(BazarJSON.rfc3339(now)) ?? now
+        let order = Order(orderID: OrderID.make(at: now), bookID: bookID, title: receipt.title, price: receipt.price, createdAt: createdAt)
+        return try await replicator.commit(requestID: requestID) { db in
+            try await store.record(order, requestID: requestID, in: db)
+        }
+    }
+
+
+
+    /// `?limit=N`: 1 to 1000, 20 when absent.
+    static func limit(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return 20 }
+        guard let limit = Int(text), (1...maxLimit).contains(limit) else {
+            throw APIError(.invalidParameter, "limit must be a whole number from 1 to \(maxLimit).")
+        }
+        return limit
+    }
+}

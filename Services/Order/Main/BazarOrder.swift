@@ -1,0 +1,19 @@
+import ArgumentParser
+import BazarService
+import Hummingbird
+import OrderService
+
+@main
+struct BazarOrder: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bazar-order", abstract: "A Bazar order replica: purchases and the order history.")
+
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var replica: ReplicaOptions
+    @OptionGroup var order: OrderOptions
+
+    func run() async throws {
+        let app = try await buildOrderApplication(try order.resolve(server: server, replica: replica))
+        try await app.runService()
+    }
+}

@@ -1,0 +1,54 @@
+import BazarModels
+import Hummingbird
+import Logging
+import SQLKit
+import ServiceLifecycle
+
+/// The parts every replica of a replicated service is made of: its database, the HTTP client to
+/// its peers, its place in the replica group, and the replicator that carries its writes.
+public struct ReplicaRuntime: Sendable {
+    public let logger: Logger
+    public let database: DatabaseClient
+    public let client: BackendClient
+    public let group: ReplicaGroup
+    public let replicator: Replicator
+    public let forwarding: LeaderForwarding
+    public let server: ServerSettings
+
+    /// Opens the database and wires the replicator; `applyEffect` applies a leader's entry here.
+    public init(
+        server: ServerSettings, replica: ReplicaSettings,
+        applyEffect: (DatabaseClient) -> @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
+    ) async throws {
+        self.server = server
+        logger = ServiceApplication.logger(name: replica.me.description, level: server.logLevel)
+        database = try await DatabaseClient.open(url: replica.databaseURL, logger: logger)
+        client = BackendClient()
+        group = ReplicaGroup(me: replica.me, peers: replica.peers, allNames: replica.allNames)
+        replicator = Replicator(
+            group: group, log: ReplicationLog(database: database), client: client, tokens: server.tokens,
+            lease: replica.lease, heartbeat: replica.heartbeat, logger: logger, applyEffect: applyEffect(database))
+        forwarding = LeaderForwarding(group: group, client: client, timeout: server.backendTimeout)
+    }
+
+    /// The application: the service's routes plus the replication routes; `prepare` (schema,
+    /// seed) runs before the server accepts requests.
+    public func makeApplication(
+        routes: RouteTable<BazarRequestContext>, prepare: @escaping @Sendable () async throws -> Void
+    ) -> Application<RouterResponder<BazarRequestContext>> {
+        ReplicationRoutes(replicator: replicator, tokens: server.tokens).add(to: routes)
+        let me = group.me
+        var app = ServiceApplication.make(
+            routes: routes, name: me.description, settings: server,
+            services: [database, client, replicator], logger: logger)
+        app.beforeServerStarts { [logger, database, group, server] in
+            try await prepare()
+            server.tokens.warnIfOpen(logger: logger)
+            let leader = await group.leader
+            logger.info("replica starting", metadata: [
+                "replica": "\(me)", "database": "\(database.description)", "leader": "\(leader)", "port": "\(server.port)",
+            ])
+        }
+        return app
+    }
+}
