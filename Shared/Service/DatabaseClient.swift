@@ -61,44 +61,59 @@ public struct DatabaseClient: Service {
     }
 
     static func openPostgres(url: String, logger: Logger) async throws -> DatabaseClient {
-        guard let config = try? SQLPostgresConfiguration(url: url) else {
-            throw ConfigurationError("not a PostgreSQL URL: \(redacted(url))")
-        }
-        let core = config.coreConfiguration
-        guard let host = core.host else { throw ConfigurationError("a PostgreSQL URL needs a host: \(redacted(url))") }
-        let database = core.database ?? core.username
-        var clientConfig = PostgresClient.Configuration(
-            host: host, port: core.port ?? 5432, username: core.username, password: core.password,
-            database: database, tls: .disable)
-        clientConfig.options.maximumConnections = 16
+        var (config, database) = try clientConfiguration(url: url)
+        config.options.maximumConnections = 16
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)
-        try await createDatabaseIfMissing(database, using: clientConfig, logger: quiet)
-        let client = PostgresClient(configuration: clientConfig, backgroundLogger: quiet)
+        try await createDatabaseIfMissing(database, using: config, logger: quiet)
+        let client = PostgresClient(configuration: config, backgroundLogger: quiet)
         return DatabaseClient(backend: .postgres(client), description: redacted(url))
     }
 
-    /// Connects to the server's `postgres` database to create the replica's own one, once.
+    /// The client configuration of a `postgres://` URL, and the database it names.
+    static func clientConfiguration(url: String) throws -> (PostgresClient.Configuration, String) {
+        guard let config = try? SQLPostgresConfiguration(url: url), let host = config.coreConfiguration.host else {
+            throw ConfigurationError("not a PostgreSQL URL with a host: \(redacted(url))")
+        }
+        let core = config.coreConfiguration
+        let database = core.database ?? core.username
+        return (PostgresClient.Configuration(
+            host: host, port: core.port ?? 5432, username: core.username, password: core.password,
+            database: database, tls: .disable), database)
+    }
+
+    /// Creates the replica's own database on first start.
     static func createDatabaseIfMissing(_ name: String, using config: PostgresClient.Configuration, logger: Logger) async throws {
         guard name != "postgres" else { return }
+        try await onServer(config, logger: logger) { client in
+            let rows = try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
+            var exists = false
+            for try await _ in rows { exists = true }
+            guard !exists else { return }
+            do {
+                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoted(name))"), logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
+                // Another replica created it at the same moment.
+            }
+        }
+    }
+
+    /// Runs `body` with a client connected to the server's `postgres` database.
+    static func onServer(
+        _ config: PostgresClient.Configuration, logger: Logger, _ body: (PostgresClient) async throws -> Void
+    ) async throws {
         var admin = config
         admin.database = "postgres"
         let client = PostgresClient(configuration: admin, backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let rows = try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
-            var exists = false
-            for try await _ in rows { exists = true }
-            if !exists {
-                let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                do {
-                    try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoted)"), logger: logger)
-                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
-                    // Another replica created it at the same moment.
-                }
-            }
+            try await body(client)
         }
+    }
+
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Runs the PostgreSQL pool until shutdown; closes SQLite connections at shutdown.
@@ -175,6 +190,18 @@ final class SQLiteFile: Sendable {
         if !closed.withLock({ $0 }) {
             _ = writer.close()
             _ = reader.close()
+        }
+    }
+}
+
+extension DatabaseClient {
+    /// Drops a replica's PostgreSQL database (for `bazar up --fresh`).
+    public static func drop(url: String) async throws {
+        var logger = Logger(label: "bazar")
+        logger.logLevel = .notice
+        let (config, name) = try clientConfiguration(url: url)
+        try await onServer(config, logger: logger) { client in
+            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(quoted(name)) WITH (FORCE)"), logger: logger)
         }
     }
 }

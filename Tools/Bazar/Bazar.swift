@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Bazar: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bazar",
+        abstract: "Run and exercise a local Bazar.",
+        subcommands: [Up.self])
+}

@@ -1,0 +1,74 @@
+import BazarModels
+import Foundation
+
+/// Where the five processes of a local Bazar listen, where they keep their data, and how they
+/// are configured. The defaults are the ports of the contract (8080 to 8084).
+public struct ClusterLayout: Sendable {
+    public var host = "127.0.0.1"
+    public var frontPort = 8080
+    public var catalogPorts = [8081, 8082]
+    public var orderPorts = [8083, 8084]
+    /// Data directory: SQLite files and logs.
+    public var dataDirectory: URL
+    /// A PostgreSQL server URL (`postgres://user:password@host:port`); each replica then gets its
+    /// own database on it (`bazar_catalog_1`, …) instead of an SQLite file.
+    public var postgresURL: String?
+    /// The directory holding the `bazar-front`, `bazar-catalog` and `bazar-order` executables.
+    public var binDirectory: URL
+    /// Extra `BAZAR_…` variables for every process (tokens, lease, log level).
+    public var environment: [String: String] = [:]
+
+    public init(dataDirectory: URL, binDirectory: URL) {
+        self.dataDirectory = dataDirectory
+        self.binDirectory = binDirectory
+    }
+
+    public struct Member: Sendable, Hashable {
+        public var name: String
+        public var executable: String
+        public var port: Int
+    }
+
+    public var members: [Member] {
+        [Member(name: "front", executable: "bazar-front", port: frontPort)]
+            + catalogPorts.enumerated().map { Member(name: "catalog-\($0.offset + 1)", executable: "bazar-catalog", port: $0.element) }
+            + orderPorts.enumerated().map { Member(name: "order-\($0.offset + 1)", executable: "bazar-order", port: $0.element) }
+    }
+
+    public func url(of name: String) -> String {
+        "http://\(host):\(members.first { $0.name == name }?.port ?? 0)"
+    }
+
+    func replicaList(_ service: String, _ ports: [Int]) -> String {
+        ports.enumerated().map { "\(service)-\($0.offset + 1)=http://\(host):\($0.element)" }.joined(separator: ",")
+    }
+
+    /// The database URL of a replica.
+    public func databaseURL(of name: String) -> String {
+        if let postgresURL, var components = URLComponents(string: postgresURL) {
+            components.path = "/bazar_" + name.replacingOccurrences(of: "-", with: "_")
+            return components.string ?? postgresURL
+        }
+        return dataDirectory.appendingPathComponent("\(name).sqlite").path
+    }
+
+    public func logFile(of name: String) -> URL {
+        dataDirectory.appendingPathComponent("logs/\(name).log")
+    }
+
+    /// The command-line flags that start `member` in this layout.
+    func arguments(of member: Member) -> [String] {
+        var arguments = ["--host", host, "--port", "\(member.port)"]
+        switch member.executable {
+        case "bazar-front":
+            arguments += ["--catalogs", replicaList("catalog", catalogPorts), "--orders", replicaList("order", orderPorts)]
+        case "bazar-catalog":
+            arguments += ["--name", member.name, "--peers", replicaList("catalog", catalogPorts),
+                          "--database", databaseURL(of: member.name), "--front-ends", "http://\(host):\(frontPort)"]
+        default:
+            arguments += ["--name", member.name, "--peers", replicaList("order", orderPorts),
+                          "--database", databaseURL(of: member.name), "--catalogs", replicaList("catalog", catalogPorts)]
+        }
+        return arguments
+    }
+}

@@ -1,0 +1,121 @@
+import BazarService
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The five Bazar processes of a `ClusterLayout`, started, stopped, killed, paused and resumed
+/// one by one. `bazar up` and the system and fault tests drive Bazar through it.
+public actor LocalCluster {
+    public let layout: ClusterLayout
+    private var processes: [String: Process] = [:]
+    private let client = BackendClient(connectionsPerHost: 4)
+
+    public init(layout: ClusterLayout) { self.layout = layout }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Starts every member that is not running.
+    public func startAll() throws {
+        try FileManager.default.createDirectory(at: layout.dataDirectory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        for member in layout.members where processes[member.name]?.isRunning != true {
+            try start(member.name)
+        }
+    }
+
+    public func start(_ name: String) throws {
+        guard let member = layout.members.first(where: { $0.name == name }) else { throw Failure(description: "no member \(name)") }
+        let executable = layout.binDirectory.appendingPathComponent(member.executable)
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw Failure(description: "\(executable.path) is missing: run `swift build` first")
+        }
+        let logURL = layout.logFile(of: name)
+        try FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = layout.arguments(of: member)
+        process.environment = ProcessInfo.processInfo.environment.merging(layout.environment) { $1 }
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? log.close()
+        processes[name] = process
+    }
+
+    public func pid(of name: String) -> Int32? {
+        processes[name].flatMap { $0.isRunning ? $0.processIdentifier : nil }
+    }
+
+    public func isRunning(_ name: String) -> Bool { processes[name]?.isRunning ?? false }
+
+    /// Sends `signal` to a member.
+    public func signal(_ name: String, _ signal: Int32) {
+        if let pid = pid(of: name) { kill(pid, signal) }
+    }
+
+    /// `kill -9`: the member dies at once, with no chance to clean up.
+    public func crash(_ name: String) async {
+        signal(name, SIGKILL)
+        await waitForExit(name)
+    }
+
+    public func pause(_ name: String) { signal(name, SIGSTOP) }
+    public func resume(_ name: String) { signal(name, SIGCONT) }
+
+    /// SIGTERM, then SIGKILL if the member has not shut down gracefully within `grace`.
+    public func stop(_ name: String, grace: Duration = .seconds(10)) async {
+        guard isRunning(name) else { return }
+        signal(name, SIGCONT)
+        signal(name, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while isRunning(name), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if isRunning(name) { await crash(name) }
+    }
+
+    public func stopAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for name in processes.keys {
+                group.addTask { await self.stop(name) }
+            }
+        }
+        try? await client.http.shutdown()
+    }
+
+    private func waitForExit(_ name: String) async {
+        while isRunning(name) { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Waits until each named member (all by default) answers `/ready` with 200.
+    public func waitUntilReady(_ names: [String]? = nil, timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for name in names ?? layout.members.map(\.name) {
+            while true {
+                if let reply = try? await client.send(.GET, layout.url(of: name) + "/ready", timeout: .seconds(1)), reply.isSuccess {
+                    break
+                }
+                guard isRunning(name) else {
+                    throw Failure(description: "\(name) exited during start; see \(layout.logFile(of: name).path)")
+                }
+                guard ContinuousClock.now < deadline else {
+                    throw Failure(description: "\(name) was not ready within \(timeout); see \(layout.logFile(of: name).path)")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// The exit status of members that stopped on their own.
+    public func exited() -> [String: Int32] {
+        processes.filter { !$0.value.isRunning }.mapValues(\.terminationStatus)
+    }
+}
