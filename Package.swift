@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FrontService", "CatalogService", "OrderService",
+                "FrontService", "CatalogService", "OrderService", "BazarCluster",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/UnitTests"

@@ -11,6 +11,15 @@ import ServiceLifecycle
 /// with a connection pool sized for fan-out rather than AsyncHTTPClient's small default.
 public struct BackendClient: Service {
     public let http: HTTPClient
+    private let owned: Bool
+
+    /// A client on AsyncHTTPClient's process-wide pool, never shut down: for tools and tests.
+    public static let shared = BackendClient(http: .shared, owned: false)
+
+    init(http: HTTPClient, owned: Bool) {
+        self.http = http
+        self.owned = owned
+    }
 
     public init(connectionsPerHost: Int = 64, connectTimeout: Duration = .milliseconds(500)) {
         var configuration = HTTPClient.Configuration()
@@ -18,6 +27,7 @@ public struct BackendClient: Service {
         configuration.timeout = .init(connect: .milliseconds(connectTimeout.milliseconds))
         configuration.httpVersion = .http1Only
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        self.owned = true
     }
 
     /// An answer from another service, fully read.
@@ -64,7 +74,7 @@ public struct BackendClient: Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
-        try await http.shutdown()
+        if owned { try await http.shutdown() }
     }
 }
 

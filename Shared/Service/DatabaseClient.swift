@@ -63,8 +63,9 @@ public struct DatabaseClient: Service {
     static func openPostgres(url: String, logger: Logger) async throws -> DatabaseClient {
         var (config, database) = try clientConfiguration(url: url)
         config.options.maximumConnections = 16
+        // The pool's own chatter (including a warning when a query races its start) stays out of the log.
         var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .notice)
+        quiet.logLevel = max(logger.logLevel, .error)
         try await createDatabaseIfMissing(database, using: config, logger: quiet)
         let client = PostgresClient(configuration: config, backgroundLogger: quiet)
         return DatabaseClient(backend: .postgres(client), description: redacted(url))
@@ -117,14 +118,20 @@ public struct DatabaseClient: Service {
     }
 
     /// Runs the PostgreSQL pool until shutdown; closes SQLite connections at shutdown.
+    /// (Run inside a service group: outside one there is no shutdown to wait for.)
     public func run() async throws {
         switch backend {
         case .postgres(let client):
             await client.run()
-        case .sqlite(let file):
+        case .sqlite:
             try? await gracefulShutdown()
-            try await file.close()
+            try await close()
         }
+    }
+
+    /// Closes SQLite connections; a PostgreSQL pool closes when `run()` ends.
+    public func close() async throws {
+        if case .sqlite(let file) = backend { try await file.close() }
     }
 
     /// Runs `body` against a connection for reading.

@@ -9,7 +9,7 @@ import Glibc
 public actor LocalCluster {
     public let layout: ClusterLayout
     private var processes: [String: Process] = [:]
-    private let client = BackendClient(connectionsPerHost: 4)
+    private let client = BackendClient.shared
 
     public init(layout: ClusterLayout) { self.layout = layout }
 
@@ -88,7 +88,6 @@ public actor LocalCluster {
                 group.addTask { await self.stop(name) }
             }
         }
-        try? await client.http.shutdown()
     }
 
     private func waitForExit(_ name: String) async {

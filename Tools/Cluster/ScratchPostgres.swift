@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 
 /// A throwaway PostgreSQL server for tests: `initdb` into a temporary directory and `pg_ctl` on
 /// a free loopback port, removed again by `stop()`. Runs the server as the `postgres` user when
@@ -37,23 +41,59 @@ public struct ScratchPostgres: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Runs a command to completion. posix_spawn and waitpid rather than Foundation's Process:
+    /// Process waits for a descriptor that the server pg_ctl leaves running would inherit.
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool) throws {
-        let process = Process()
-        if asPostgres {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-pg-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else {
+            throw LocalCluster.Failure(description: "could not start \(argv[0]): error \(spawned)")
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw LocalCluster.Failure(description: "\(executable) failed (\(process.terminationStatus)): \(text)")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard exitCode == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw LocalCluster.Failure(description: "\(executable) failed (\(exitCode)): \(text)")
         }
+    }
+}
+
+extension ScratchPostgres {
+    private static let sharedServer = Mutex<Result<ScratchPostgres, LocalCluster.Failure>?>(nil)
+
+    /// One server for a whole test run, started on first use and stopped when the process exits.
+    public static func shared() throws -> ScratchPostgres {
+        try sharedServer.withLock { server in
+            if let server { return try server.get() }
+            do {
+                let started = try start()
+                server = .success(started)
+                atexit { ScratchPostgres.stopShared() }
+            } catch {
+                server = .failure(LocalCluster.Failure(description: "could not start a scratch PostgreSQL: \(error)"))
+            }
+            return try server!.get()
+        }
+    }
+
+    static func stopShared() {
+        if case .success(let server) = sharedServer.withLock({ $0 }) { server.stop() }
+    }
+
+    /// A URL naming a new, unique database on this server (created on first connection).
+    public func freshDatabaseURL(prefix: String = "t") -> String {
+        "\(url)/\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
     }
 }

@@ -1,0 +1,147 @@
+import BazarModels
+import BazarService
+import Logging
+import Testing
+@testable import CatalogService
+
+/// The catalog store's suite, run against SQLite and against a real PostgreSQL server, through a
+/// single-replica replicator so that every write also goes through the replication log.
+@Suite("Catalog store")
+struct CatalogStoreTests {
+    static func leader(_ database: DatabaseClient, name: String = "catalog-1") -> Replicator {
+        let me = ReplicaName(name)!
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return Replicator(
+            group: ReplicaGroup(me: me, peers: [], allNames: [me]), log: ReplicationLog(database: database),
+            client: .shared, tokens: .init(admin: nil, internal: nil), lease: .seconds(1), heartbeat: .milliseconds(100),
+            logger: logger, applyEffect: CatalogStore(database: database).apply)
+    }
+
+    @Test("seeds the seven books once, and finds topics case-insensitively", arguments: Backend.allCases)
+    func seedAndSearch(backend: Backend) async throws {
+        try await backend.withDatabase { database in
+            let store = CatalogStore(database: database)
+            try await store.prepare()
+            try await store.prepare()
+            #expect(try await store.books(topic: nil).count == 7)
+            let distributed = try await store.books(topic: "Distributed SYSTEMS")
+            #expect(distributed.map(\.id) == [1, 2, 5])
+            #expect(try await store.books(topic: "cooking").isEmpty)
+            #expect(try await store.book(id: 3)?.title == "Xen and the Art of Surviving Undergraduate School")
+            #expect(try await store.book(id: 99) == nil)
+        }
+    }
+
+    @Test("a purchase takes one copy, bumps the version, and is applied once per request id", arguments: Backend.allCases)
+    func purchase(backend: Backend) async throws {
+        try await backend.withDatabase { database in
+            let store = CatalogStore(database: database)
+            try await store.prepare(seed: [Book(id: 1, title: "One", topic: "t", quantity: 1, price: Money(cents: 500), version: 1)])
+            let replicator = Self.leader(database)
+            let first = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
+            guard case .sold(let receipt, let book) = first else { Issue.record("expected a sale, got \(first)"); return }
+            #expect(receipt == PurchaseReceipt(bookID: 1, title: "One", price: Money(cents: 500), requestID: "r1"))
+            #expect(book.quantity == 0 && book.version == 2)
+            let again = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
+            guard case .repeated(let repeated) = again else { Issue.record("expected the first receipt, got \(again)"); return }
+            #expect(repeated == receipt)
+            let other = try await replicator.commit(requestID: "r2") { try await store.purchase(bookID: 1, requestID: "r2", in: $0) }
+            guard case .outOfStock = other else { Issue.record("expected out of stock, got \(other)"); return }
+            let missing = try await replicator.commit(requestID: "r3") { try await store.purchase(bookID: 9, requestID: "r3", in: $0) }
+            guard case .notFound = missing else { Issue.record("expected not found, got \(missing)"); return }
+            #expect(try await store.book(id: 1)?.quantity == 0)
+            #expect(try await ReplicationLog(database: database).lastSeq() == 1)
+        }
+    }
+
+    @Test("50 concurrent buyers of 10 copies: exactly 10 sales, never below zero", arguments: Backend.allCases)
+    func concurrentPurchases(backend: Backend) async throws {
+        try await backend.withDatabase { database in
+            let store = CatalogStore(database: database)
+            try await store.prepare(seed: [Book(id: 1, title: "One", topic: "t", quantity: 10, price: Money(cents: 500), version: 1)])
+            let replicator = Self.leader(database)
+            let sales = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for buyer in 0..<50 {
+                    group.addTask {
+                        let outcome = try await replicator.commit(requestID: "b\(buyer)") {
+                            try await store.purchase(bookID: 1, requestID: "b\(buyer)", in: $0)
+                        }
+                        if case .sold = outcome { return true }
+                        return false
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(sales == 10)
+            #expect(try await store.book(id: 1)?.quantity == 0)
+            #expect(try await store.book(id: 1)?.version == 11)
+        }
+    }
+
+    @Test("price and stock writes set and add, and unknown books are reported", arguments: Backend.allCases)
+    func updateAndRestock(backend: Backend) async throws {
+        try await backend.withDatabase { database in
+            let store = CatalogStore(database: database)
+            try await store.prepare()
+            let replicator = Self.leader(database)
+            let priced = try await replicator.commit(requestID: nil) {
+                try await store.update(bookID: 2, patch: BookPatch(price: Money(cents: 1234)), in: $0)
+            }
+            #expect(priced?.price == Money(cents: 1234))
+            #expect(priced?.quantity == SeedCatalog.books[1].quantity)
+            let emptied = try await replicator.commit(requestID: nil) {
+                try await store.update(bookID: 2, patch: BookPatch(quantity: 0), in: $0)
+            }
+            #expect(emptied?.quantity == 0 && emptied?.price == Money(cents: 1234))
+            let restocked = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 2, count: 5, in: $0) }
+            #expect(restocked?.quantity == 5 && restocked?.version == 4)
+            let missing = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 42, count: 5, in: $0) }
+            #expect(missing == nil)
+        }
+    }
+
+    @Test("a follower that applies the leader's log ends equal to the leader", arguments: Backend.allCases)
+    func followerConverges(backend: Backend) async throws {
+        try await backend.withDatabase { leaderDB in
+            try await backend.withDatabase { followerDB in
+                let leaderStore = CatalogStore(database: leaderDB)
+                let followerStore = CatalogStore(database: followerDB)
+                try await leaderStore.prepare()
+                try await followerStore.prepare()
+                let leader = Self.leader(leaderDB)
+                for i in 0..<5 {
+                    _ = try await leader.commit(requestID: "p\(i)") { try await leaderStore.purchase(bookID: 1 + i % 3, requestID: "p\(i)", in: $0) }
+                }
+                _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, in: $0) }
+                let catalog1 = ReplicaName("catalog-1")!, catalog2 = ReplicaName("catalog-2")!
+                var logger = Logger(label: "test")
+                logger.logLevel = .warning
+                let follower = Replicator(
+                    group: ReplicaGroup(me: catalog2, peers: [ReplicaEndpoint(name: catalog1, url: "http://127.0.0.1:1")], allNames: [catalog1, catalog2]),
+                    log: ReplicationLog(database: followerDB), client: .shared, tokens: .init(admin: nil, internal: nil),
+                    lease: .seconds(5), heartbeat: .milliseconds(100), logger: logger, applyEffect: followerStore.apply)
+                let entries = try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100)
+                #expect(entries.count == 6)
+                // A gap is refused and answered with how far the follower is.
+                let gap = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 1, previousSeq: 3, entries: Array(entries.dropFirst(3))))
+                #expect(gap.accepted == false && gap.lastSeq == 0)
+                #expect(await follower.canServeReads() == false)
+                let first = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 1, previousSeq: 0, entries: Array(entries.prefix(4))))
+                #expect(first.accepted && first.lastSeq == 4)
+                // A repeated push is harmless.
+                let rest = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 1, previousSeq: 2, entries: Array(entries.dropFirst(2))))
+                #expect(rest.accepted && rest.lastSeq == 6)
+                #expect(await follower.canServeReads())
+                #expect(try await followerStore.books(topic: nil) == leaderStore.books(topic: nil))
+                // The follower remembers request ids too: a later leader there answers the first receipt.
+                let repeated = try await ReplicationLog(database: followerDB).database.read { try await ReplicationLog.result(for: "p0", in: $0) }
+                #expect(repeated != nil)
+                // A push from an older term is refused.
+                _ = await follower.group.observe(leader: catalog1, term: 3)
+                let stale = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 2, previousSeq: 6, entries: []))
+                #expect(stale.accepted == false && stale.term == 3)
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import BazarModels
+import Foundation
+import Testing
+
+@Suite("Models")
+struct ModelsTests {
+    @Test("money keeps cents and refuses more than two decimals or negatives")
+    func money() throws {
+        #expect(Money(decimal: 19.99)?.cents == 1999)
+        #expect(Money(decimal: 25)?.cents == 2500)
+        #expect(Money(decimal: 0.1)?.cents == 10)
+        #expect(Money(decimal: 12.555) == nil)
+        #expect(Money(decimal: -1) == nil)
+        #expect(Money(decimal: .nan) == nil)
+        let encoded = String(decoding: try JSONEncoder().encode(Money(cents: 1999)), as: UTF8.self)
+        #expect(encoded == "19.99")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Money.self, from: Data("1.001".utf8)) }
+    }
+
+    @Test("a book's public view drops the version; orders use the contract's keys")
+    func wireShapes() throws {
+        let book = Book(id: 1, title: "T", topic: "t", quantity: 2, price: Money(cents: 250), version: 9)
+        let info = try JSONSerialization.jsonObject(with: BazarJSON.encoder().encode(BookInfo(book))) as! [String: Any]
+        #expect(Set(info.keys) == ["id", "title", "topic", "quantity", "price"])
+        let order = Order(orderID: "o", bookID: 1, title: "T", price: Money(cents: 250), createdAt: Date(timeIntervalSince1970: 1_800_000_000.125))
+        let data = try BazarJSON.encoder().encode(order)
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        #expect(Set(object.keys) == ["order_id", "book_id", "title", "price", "created_at"])
+        #expect(object["created_at"] as? String == "2027-01-15T08:00:00.125Z")
+        #expect(try BazarJSON.decoder().decode(Order.self, from: data) == order)
+    }
+
+    @Test("order ids are UUIDv7, unique and sortable by creation time")
+    func orderIDs() {
+        let early = OrderID.make(at: Date(timeIntervalSince1970: 1_700_000_000))
+        let late = OrderID.make(at: Date(timeIntervalSince1970: 1_700_000_001))
+        #expect(early < late)
+        #expect(early.count == 36)
+        #expect(Array(early)[14] == "7")
+        #expect(Set((0..<1000).map { _ in OrderID.make() }).count == 1000)
+    }
+
+    @Test("replica names parse and order by number")
+    func replicaNames() {
+        #expect(ReplicaName("catalog-2") == ReplicaName(service: "catalog", number: 2))
+        #expect(ReplicaName("catalog") == nil)
+        #expect(ReplicaName("catalog-0") == nil)
+        #expect(ReplicaName("catalog-1")! < ReplicaName("catalog-2")!)
+        #expect(ReplicaName("order-10")!.description == "order-10")
+    }
+
+    @Test("error codes map to the contract's statuses")
+    func errorCodes() {
+        #expect(ErrorCode.outOfStock.status == 409)
+        #expect(ErrorCode.methodNotAllowed.status == 405)
+        #expect(ErrorCode.payloadTooLarge.status == 413)
+        #expect(ErrorCode.invalidID.status == 400)
+        #expect(ErrorCode.unavailable.status == 503)
+    }
+
+    @Test("topics match case-insensitively")
+    func topics() {
+        #expect(topicKey(" Distributed Systems ") == topicKey("distributed systems"))
+    }
+}

@@ -1,0 +1,42 @@
+import BazarModels
+import BazarService
+import Foundation
+import Logging
+import Testing
+@testable import OrderService
+
+@Suite("Order store")
+struct OrderStoreTests {
+    func order(_ n: Int, at seconds: Double) -> Order {
+        Order(orderID: OrderID.make(at: Date(timeIntervalSince1970: seconds)), bookID: n, title: "Book \(n)",
+              price: Money(cents: 100 * n), createdAt: Date(timeIntervalSince1970: seconds))
+    }
+
+    @Test("orders are recorded once per request id and listed newest first", arguments: Backend.allCases)
+    func recordAndList(backend: Backend) async throws {
+        try await backend.withDatabase { database in
+            let store = OrderStore(database: database)
+            try await store.prepare()
+            let me = ReplicaName("order-1")!
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let replicator = Replicator(
+                group: ReplicaGroup(me: me, peers: [], allNames: [me]), log: ReplicationLog(database: database),
+                client: .shared, tokens: .init(admin: nil, internal: nil), lease: .seconds(1), heartbeat: .milliseconds(100),
+                logger: logger, applyEffect: store.apply)
+            let first = order(1, at: 1_700_000_000)
+            let second = order(2, at: 1_700_000_100)
+            #expect(try await replicator.commit(requestID: "a") { try await store.record(first, requestID: "a", in: $0) } == first)
+            #expect(try await replicator.commit(requestID: "b") { try await store.record(second, requestID: "b", in: $0) } == second)
+            // The same request id again answers the first order, whatever the retry carried.
+            let retry = order(1, at: 1_700_000_200)
+            #expect(try await replicator.commit(requestID: "a") { try await store.record(retry, requestID: "a", in: $0) } == first)
+            #expect(try await store.recent(limit: 10) == [second, first])
+            #expect(try await store.recent(limit: 1) == [second])
+            #expect(try await store.order(id: first.orderID) == first)
+            #expect(try await store.order(forRequest: "b") == second)
+            #expect(try await store.order(id: "nope") == nil)
+            #expect(try await ReplicationLog(database: database).lastSeq() == 2)
+        }
+    }
+}
