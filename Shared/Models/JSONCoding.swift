@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one JSON configuration of the wire: RFC 3339 dates, stable key order.
 public enum BazarJSON {
@@ -24,9 +27,17 @@ public enum BazarJSON {
         return decoder
     }
 
-    /// Millisecond precision, UTC: `2026-11-22T18:20:31.123Z`.
+    /// Millisecond precision, UTC: `2026-11-22T18:20:31.123Z`. Rounded to the nearest
+    /// millisecond, so that formatting a parsed date gives back the same text.
     public static func rfc3339(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = (millis.quotientAndRemainder(dividingBy: 1000))
+        let (wholeSeconds, milliseconds) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
+        var time = time_t(wholeSeconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                      parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(milliseconds))
     }
 
     public static func parseRFC3339(_ text: String) -> Date? {

@@ -63,3 +63,16 @@ struct ModelsTests {
         #expect(topicKey(" Distributed Systems ") == topicKey("distributed systems"))
     }
 }
+
+@Suite("Dates")
+struct DateTests {
+    @Test("RFC 3339 text survives any number of round trips")
+    func stableRoundTrip() {
+        for millis in [0, 1, 122, 123, 999] {
+            let text = "2026-11-22T18:20:31.\(String(format: "%03d", millis))Z"
+            var current = text
+            for _ in 0..<5 { current = BazarJSON.rfc3339(BazarJSON.parseRFC3339(current)!) }
+            #expect(current == text)
+        }
+    }
+}

@@ -13,6 +13,8 @@ public struct ClusterLayout: Sendable {
     /// A PostgreSQL server URL (`postgres://user:password@host:port`); each replica then gets its
     /// own database on it (`bazar_catalog_1`, …) instead of an SQLite file.
     public var postgresURL: String?
+    /// Prefix of the replicas' PostgreSQL database names (`bazar_catalog_1` by default).
+    public var databasePrefix = "bazar"
     /// The directory holding the `bazar-front`, `bazar-catalog` and `bazar-order` executables.
     public var binDirectory: URL
     /// Extra `BAZAR_…` variables for every process (tokens, lease, log level).
@@ -46,7 +48,7 @@ public struct ClusterLayout: Sendable {
     /// The database URL of a replica.
     public func databaseURL(of name: String) -> String {
         if let postgresURL, var components = URLComponents(string: postgresURL) {
-            components.path = "/bazar_" + name.replacingOccurrences(of: "-", with: "_")
+            components.path = "/\(databasePrefix)_" + name.replacingOccurrences(of: "-", with: "_")
             return components.string ?? postgresURL
         }
         return dataDirectory.appendingPathComponent("\(name).sqlite").path

@@ -1,0 +1,93 @@
+import BazarModels
+import BazarService
+import Foundation
+import Testing
+
+/// Purchases through the real system: visible at once, at most once per key, never oversold,
+/// and the same on every replica.
+@Suite("System: purchases and replicas", .serialized)
+struct PurchaseTests {
+    @Test("a purchase is visible through /info at once, cache or not")
+    func purchaseVisible() async throws {
+        try await SystemCluster.with { bazar in
+            let before = try await bazar.call(.GET, bazar.front + "/info/2").decode(BookInfo.self)
+            #expect(try await bazar.call(.GET, bazar.front + "/info/2").header("X-Cache") == "HIT")
+            #expect(try await bazar.call(.POST, bazar.front + "/purchase/2").status == 200)
+            let after = try await bazar.call(.GET, bazar.front + "/info/2")
+            #expect(after.header("X-Cache") == "MISS")
+            #expect(try after.decode(BookInfo.self).quantity == before.quantity - 1)
+            // Reads spread over both catalog replicas all show the purchase.
+            for _ in 0..<4 {
+                try await bazar.call(.DELETE, bazar.front + "/cache", admin: true)
+                #expect(try await bazar.call(.GET, bazar.front + "/info/2").decode(BookInfo.self).quantity == before.quantity - 1)
+            }
+        }
+    }
+
+    @Test("the same Idempotency-Key buys once and answers the first order", arguments: [1, 8])
+    func idempotentPurchase(concurrentRepeats: Int) async throws {
+        try await SystemCluster.with { bazar in
+            let before = try await bazar.book(at: "catalog-1", 5).quantity
+            let key = "key-\(UUID().uuidString)"
+            let orders = try await withThrowingTaskGroup(of: Order.self) { group in
+                for _ in 0..<concurrentRepeats {
+                    group.addTask {
+                        try await bazar.call(.POST, bazar.front + "/purchase/5", headers: [("Idempotency-Key", key)]).decode(Order.self)
+                    }
+                }
+                return try await group.reduce(into: [Order]()) { $0.append($1) }
+            }
+            let repeated = try await bazar.call(.POST, bazar.front + "/purchase/5", headers: [("Idempotency-Key", key)]).decode(Order.self)
+            #expect(Set(orders + [repeated]).count == 1)
+            #expect(try await bazar.book(at: "catalog-1", 5).quantity == before - 1)
+            #expect(try await bazar.book(at: "catalog-2", 5).quantity == before - 1)
+            #expect(try await bazar.orders(at: "order-1").filter { $0.bookID == 5 }.count == 1)
+            #expect(try await bazar.orders(at: "order-2").filter { $0.bookID == 5 }.count == 1)
+        }
+    }
+
+    @Test("50 concurrent buyers of 10 copies: 10 orders, 40 out of stock, both replicas at 0", arguments: SystemCluster.Storage.allCases)
+    func lastCopies(storage: SystemCluster.Storage) async throws {
+        try await SystemCluster.with(storage) { bazar in
+            try await bazar.setStock(1, 10)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<50 {
+                    group.addTask { try await bazar.call(.POST, bazar.front + "/purchase/1").status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 10)
+            #expect(statuses.filter { $0 == 409 }.count == 40)
+            #expect(try await bazar.book(at: "catalog-1", 1).quantity == 0)
+            #expect(try await bazar.book(at: "catalog-2", 1).quantity == 0)
+            #expect(try await bazar.call(.GET, bazar.front + "/info/1").decode(BookInfo.self).quantity == 0)
+            #expect(try await bazar.orders(at: "order-1").filter { $0.bookID == 1 }.count == 10)
+            #expect(try await bazar.orders(at: "order-2").filter { $0.bookID == 1 }.count == 10)
+        }
+    }
+
+    @Test("after a mix of writes the two catalog replicas and the two order replicas are equal", arguments: SystemCluster.Storage.allCases)
+    func replicasEqual(storage: SystemCluster.Storage) async throws {
+        try await SystemCluster.with(storage) { bazar in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<30 {
+                    group.addTask {
+                        switch i % 3 {
+                        case 0: try await bazar.call(.POST, bazar.front + "/purchase/\(1 + i % 7)")
+                        case 1: try await bazar.call(.POST, bazar.front + "/books/\(1 + i % 7)/restock", json: #"{"count": 2}"#, admin: true)
+                        default: try await bazar.call(.PATCH, bazar.front + "/books/\(1 + i % 7)", json: #"{"price": \#(10 + i).25}"#, admin: true)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let first = try await bazar.books(at: "catalog-1")
+            #expect(first.count == 7)
+            #expect(first.map(\.version).reduce(0, +) == 7 + 30)
+            #expect(try await bazar.books(at: "catalog-2") == first)
+            let orders = try await bazar.orders(at: "order-1")
+            #expect(orders.count == 10)
+            #expect(try await bazar.orders(at: "order-2") == orders)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import BazarCluster
+import BazarModels
+import BazarService
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// A real Bazar of five processes on free loopback ports, for one test, stopped afterwards.
+struct SystemCluster: Sendable {
+    let cluster: LocalCluster
+    let layout: ClusterLayout
+    static let adminToken = "test-admin-token"
+    static let internalToken = "test-internal-token"
+
+    enum Storage: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
+    /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
+    static func with<T: Sendable>(
+        _ storage: Storage = .sqlite, _ body: @Sendable (SystemCluster) async throws -> T
+    ) async throws -> T {
+        let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-system-\(UUID().uuidString.prefix(8))")
+        var layout = ClusterLayout(dataDirectory: data, binDirectory: binDirectory)
+        layout.frontPort = FreePort.next()
+        layout.catalogPorts = [FreePort.next(), FreePort.next()]
+        layout.orderPorts = [FreePort.next(), FreePort.next()]
+        if storage == .postgres {
+            layout.postgresURL = try ScratchPostgres.shared().url + "/"
+            // Unique database names per cluster on the shared server.
+            layout.databasePrefix = "s\(UUID().uuidString.prefix(6).lowercased())"
+        }
+        layout.environment = [
+            "BAZAR_ADMIN_TOKEN": adminToken, "BAZAR_INTERNAL_TOKEN": internalToken, "BAZAR_LOG_LEVEL": "info",
+        ]
+        let cluster = LocalCluster(layout: layout)
+        let system = SystemCluster(cluster: cluster, layout: layout)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitUntilReady(timeout: .seconds(60))
+            let result = try await body(system)
+            await cluster.stopAll()
+            try? FileManager.default.removeItem(at: data)
+            return result
+        } catch {
+            await cluster.stopAll()
+            print("cluster logs kept in \(data.path)")
+            throw error
+        }
+    }
+
+    var front: String { layout.url(of: "front") }
+
+    func url(_ member: String) -> String { layout.url(of: member) }
+
+    /// One HTTP exchange with any member.
+    @discardableResult
+    func call(
+        _ method: HTTPMethod, _ url: String, json: String? = nil, headers: [(String, String)] = [], admin: Bool = false
+    ) async throws -> BackendClient.Reply {
+        var headers = headers
+        if admin { headers.append(("Authorization", "Bearer \(Self.adminToken)")) }
+        return try await BackendClient.shared.send(method, url, body: json.map { ByteBuffer(string: $0) }, headers: headers, timeout: .seconds(10))
+    }
+
+    func book(at member: String, _ id: Int) async throws -> Book {
+        try await call(.GET, url(member) + "/books/\(id)").decode(Book.self)
+    }
+
+    func books(at member: String) async throws -> [Book] {
+        try await call(.GET, url(member) + "/books").decode(BookList.self).items
+    }
+
+    func orders(at member: String) async throws -> [Order] {
+        try await call(.GET, url(member) + "/orders?limit=1000").decode(OrderList.self).items
+    }
+
+    /// Sets a book's stock through the front end.
+    func setStock(_ id: Int, _ quantity: Int) async throws {
+        let reply = try await call(.PATCH, front + "/books/\(id)", json: #"{"quantity": \#(quantity)}"#, admin: true)
+        #expect(reply.status == 200)
+    }
+}
+
+extension BackendClient.Reply {
+    var text: String { String(buffer: body) }
+    func header(_ name: String) -> String? { headers.first(name: name) }
+    var errorCode: String? { (try? decode(ErrorBody.self))?.error.code }
+}
