@@ -1,7 +1,5 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 @main
 struct Bazar: AsyncParsableCommand {
@@ -9,19 +7,9 @@ struct Bazar: AsyncParsableCommand {
         commandName: "bazar",
         abstract: "Run and exercise a local Bazar.",
         subcommands: [Up.self])
+}
 
-    static func main() async {
-        // Progress lines must reach a log file or a pipe as they happen.
-        setvbuf(stdout, nil, _IOLBF, 0)
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
-    }
+/// Prints a progress line at once, even when output goes to a file or a pipe.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -18,7 +18,7 @@ enum ServiceBinaries {
         }
         let configuration = own.lastPathComponent == "release" ? "release" : "debug"
         for name in missing {
-            print("building \(name) (\(configuration)) …")
+            say("building \(name) (\(configuration)) …")
             let build = Process()
             build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             build.arguments = ["swift", "build", "-c", configuration, "--product", name]

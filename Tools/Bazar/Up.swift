@@ -48,21 +48,21 @@ struct Up: AsyncParsableCommand {
         let cluster = LocalCluster(layout: layout)
         try await cluster.startAll()
         for member in layout.members {
-            print("  \(member.name.padding(toLength: 10, withPad: " ", startingAt: 0)) http://\(host):\(member.port)   log: \(layout.logFile(of: member.name).path)")
+            say("  \(member.name.padding(toLength: 10, withPad: " ", startingAt: 0)) http://\(host):\(member.port)   log: \(layout.logFile(of: member.name).path)")
         }
-        print("waiting for every service to be ready …")
+        say("waiting for every service to be ready …")
         do {
             try await cluster.waitUntilReady(timeout: .seconds(readyTimeout))
         } catch {
-            print("bazar up: \(error)")
+            say("bazar up: \(error)")
             await cluster.stopAll()
             throw ExitCode.failure
         }
-        print("Bazar is up: http://\(host):\(frontPort) (try: curl http://\(host):\(frontPort)/info/1). Ctrl-C stops it.")
+        say("Bazar is up: http://\(host):\(frontPort) (try: curl http://\(host):\(frontPort)/info/1). Ctrl-C stops it.")
         let signal = await Self.waitForStopSignal(cluster: cluster)
-        print("\nreceived \(signal), stopping …")
+        say("\nreceived \(signal), stopping …")
         await cluster.stopAll()
-        print("stopped.")
+        say("stopped.")
     }
 
     func ports(_ text: String) throws -> [Int] {
@@ -102,7 +102,7 @@ struct Up: AsyncParsableCommand {
             while !Task.isCancelled {
                 for (name, status) in await cluster.exited() where !reported.contains(name) {
                     reported.insert(name)
-                    print("warning: \(name) exited (status \(status)); see its log")
+                    say("warning: \(name) exited (status \(status)); see its log")
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
