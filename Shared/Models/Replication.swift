@@ -21,43 +21,82 @@ public struct ReplicationEntry: Codable, Hashable, Sendable {
     }
 }
 
-/// A leader's push to a follower: the entries that follow `previousSeq`.
+/// A leader's push to a follower: the entries that follow `previousSeq`, whose entry was written
+/// in `previousTerm` (so that a follower can tell when its log took another path). An empty
+/// batch is a heartbeat.
 public struct ReplicationBatch: Codable, Hashable, Sendable {
     public var leader: String
     public var term: Int64
     public var previousSeq: Int64
+    public var previousTerm: Int64
     public var entries: [ReplicationEntry]
 
-    public init(leader: String, term: Int64, previousSeq: Int64, entries: [ReplicationEntry]) {
+    public init(leader: String, term: Int64, previousSeq: Int64, previousTerm: Int64, entries: [ReplicationEntry]) {
         self.leader = leader
         self.term = term
         self.previousSeq = previousSeq
+        self.previousTerm = previousTerm
         self.entries = entries
     }
 
     enum CodingKeys: String, CodingKey {
         case leader, term, entries
         case previousSeq = "previous_seq"
+        case previousTerm = "previous_term"
     }
 }
 
-/// A follower's answer to a push: how far its log now reaches.
+/// A follower's answer to a push or a snapshot: how far its log now reaches, whom it follows in
+/// which term, and whether it needs the leader's whole state because its log took another path.
 public struct ReplicationAck: Codable, Hashable, Sendable {
     public var replica: String
     public var term: Int64
+    public var leader: String?
     public var lastSeq: Int64
     public var accepted: Bool
+    public var needsSnapshot: Bool
 
-    public init(replica: String, term: Int64, lastSeq: Int64, accepted: Bool) {
+    public init(replica: String, term: Int64, leader: String?, lastSeq: Int64, accepted: Bool, needsSnapshot: Bool = false) {
         self.replica = replica
         self.term = term
+        self.leader = leader
         self.lastSeq = lastSeq
         self.accepted = accepted
+        self.needsSnapshot = needsSnapshot
     }
 
     enum CodingKeys: String, CodingKey {
-        case replica, term, accepted
+        case replica, term, leader, accepted
         case lastSeq = "last_seq"
+        case needsSnapshot = "needs_snapshot"
+    }
+}
+
+/// A leader's whole state at one point of its log, for a follower whose log diverged or lies
+/// before what the leader's compacted log still holds.
+public struct ReplicationSnapshot: Codable, Hashable, Sendable {
+    public var leader: String
+    public var term: Int64
+    public var lastSeq: Int64
+    public var lastTerm: Int64
+    /// The service's own JSON of its state (the books; the orders).
+    public var state: String
+    /// Every request id with its stored answer, so that at-most-once survives the snapshot.
+    public var results: [String: String]
+
+    public init(leader: String, term: Int64, lastSeq: Int64, lastTerm: Int64, state: String, results: [String: String]) {
+        self.leader = leader
+        self.term = term
+        self.lastSeq = lastSeq
+        self.lastTerm = lastTerm
+        self.state = state
+        self.results = results
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case leader, term, state, results
+        case lastSeq = "last_seq"
+        case lastTerm = "last_term"
     }
 }
 
@@ -69,22 +108,27 @@ public struct ReplicationStatus: Codable, Hashable, Sendable {
     public var role: Role
     public var term: Int64
     public var lastSeq: Int64
+    /// The leader this replica follows ("" while it knows none).
     public var leader: String
     public var inSync: Bool
+    /// The term of the newest entry in the log: with `lastSeq`, how up to date the log is.
+    public var lastTerm: Int64
 
-    public init(replica: String, role: Role, term: Int64, lastSeq: Int64, leader: String, inSync: Bool) {
+    public init(replica: String, role: Role, term: Int64, lastSeq: Int64, leader: String, inSync: Bool, lastTerm: Int64) {
         self.replica = replica
         self.role = role
         self.term = term
         self.lastSeq = lastSeq
         self.leader = leader
         self.inSync = inSync
+        self.lastTerm = lastTerm
     }
 
     enum CodingKeys: String, CodingKey {
         case replica, role, term, leader
         case lastSeq = "last_seq"
         case inSync = "in_sync"
+        case lastTerm = "last_term"
     }
 }
 

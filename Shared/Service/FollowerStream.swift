@@ -3,10 +3,12 @@ import Logging
 
 /// The leader's ordered stream of log entries to one follower. Entries go out in batches, one
 /// batch in flight at a time, so a follower sees them in sequence order; an empty batch is a
-/// heartbeat. A follower that misses entries (it restarted, or was dropped) is fed from the log.
+/// heartbeat. A follower that misses entries (it restarted, or was dropped) is fed from the log,
+/// and one whose log took another path, or lies before the compacted log, gets a snapshot.
 ///
 /// A follower that has not answered for a whole lease is dropped from the in-sync set: writes
-/// stop waiting for it until it has caught up again.
+/// stop waiting for it until it has caught up again. A follower that answers from a newer term
+/// deposes this leader.
 actor FollowerStream {
     let follower: ReplicaEndpoint
     let group: ReplicaGroup
@@ -16,13 +18,18 @@ actor FollowerStream {
     let lease: Duration
     let heartbeat: Duration
     let logger: Logger
+    let snapshot: @Sendable () async throws -> ReplicationSnapshot
 
     private var pending: [ReplicationEntry] = []
     /// How far the follower's log reaches, as it last said; -1 until it has said.
     private var acknowledged: Int64 = -1
+    private var acknowledgedTerm: Int64?
+    private var snapshotNeeded = false
     private(set) var isInSync = true
     private var failingSince: ContinuousClock.Instant?
-    private var waiters: [(seq: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+    /// When the last batch that the follower accepted was sent: the leader's own read lease.
+    private var confirmedAt: ContinuousClock.Instant?
+    private var waiters: [(seq: Int64, continuation: CheckedContinuation<Bool, Never>)] = []
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var wakeRequested = false
     private var stopped = false
@@ -30,7 +37,8 @@ actor FollowerStream {
     static let batchLimit = 256
 
     init(follower: ReplicaEndpoint, group: ReplicaGroup, log: ReplicationLog, client: BackendClient,
-         tokens: AccessTokens, lease: Duration, heartbeat: Duration, logger: Logger) {
+         tokens: AccessTokens, lease: Duration, heartbeat: Duration, logger: Logger,
+         snapshot: @escaping @Sendable () async throws -> ReplicationSnapshot) {
         self.follower = follower
         self.group = group
         self.log = log
@@ -39,6 +47,20 @@ actor FollowerStream {
         self.lease = lease
         self.heartbeat = heartbeat
         self.logger = logger
+        self.snapshot = snapshot
+    }
+
+    /// A new term of leadership starts from nothing known about the follower.
+    func reset() {
+        pending.removeAll()
+        acknowledged = -1
+        acknowledgedTerm = nil
+        snapshotNeeded = false
+        isInSync = true
+        failingSince = nil
+        confirmedAt = nil
+        releaseWaiters(all: true, acknowledged: false)
+        wake()
     }
 
     func enqueue(_ entry: ReplicationEntry) {
@@ -46,16 +68,24 @@ actor FollowerStream {
         wake()
     }
 
-    /// Returns once the follower has `seq`, or once it is out of the in-sync set.
-    func waitUntilAcknowledged(_ seq: Int64) async {
-        guard isInSync, acknowledged < seq else { return }
-        await withCheckedContinuation { waiters.append((seq, $0)) }
+    /// True once the follower has `seq`, or once it is out of the in-sync set; false when this
+    /// replica was deposed before that (the write must not be acknowledged).
+    func waitUntilAcknowledged(_ seq: Int64) async -> Bool {
+        guard isInSync, acknowledged < seq else { return true }
+        return await withCheckedContinuation { waiters.append((seq, $0)) }
+    }
+
+    /// Whether this follower lets the leader serve reads: it was dropped after its lease ran out,
+    /// or it confirmed the leadership within the lease.
+    func confirmsLeadership(at now: ContinuousClock.Instant) -> Bool {
+        guard isInSync else { return true }
+        return confirmedAt.map { now - $0 < lease } ?? false
     }
 
     func stop() {
         stopped = true
         wake()
-        releaseWaiters(all: true)
+        releaseWaiters(all: true, acknowledged: false)
     }
 
     func run() async {
@@ -65,58 +95,106 @@ actor FollowerStream {
                 await sleep(heartbeat)
                 continue
             }
+            let term = await group.term
             do {
-                let batch = try await nextBatch()
-                let ack = try await push(batch)
-                record(ack, after: batch)
+                let sentAt = ContinuousClock.now
+                let (ack, sent) = try await exchange(term: term)
                 backoff = .milliseconds(20)
-                if batch.entries.isEmpty, ack.accepted {
+                if await handle(ack, sent: sent, term: term, sentAt: sentAt), sent.isHeartbeat {
                     await sleep(heartbeat)
                 }
             } catch {
                 recordFailure(error)
                 try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .milliseconds(200))
+                backoff = min(backoff * 2, heartbeat)
             }
         }
     }
 
-    private func nextBatch() async throws -> ReplicationBatch {
-        let leader = group.me.description
-        let term = await group.term
-        if acknowledged < 0 {
-            // First contact: ask where the follower stands before sending anything.
-            return ReplicationBatch(leader: leader, term: term, previousSeq: try await log.lastSeq(), entries: [])
-        }
-        if let first = pending.first, first.seq == acknowledged + 1 {
-            return ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, entries: Array(pending.prefix(Self.batchLimit)))
-        }
-        // The follower is behind what is buffered: read what it misses from the log.
-        let entries = try await log.entries(after: acknowledged, limit: Self.batchLimit)
-        return ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, entries: entries)
+    /// What went out, for interpreting the answer.
+    struct Sent {
+        var lastSeq: Int64
+        var lastTerm: Int64?
+        var isHeartbeat: Bool
+        var isShort: Bool
     }
 
-    private func push(_ batch: ReplicationBatch) async throws -> ReplicationAck {
-        var headers: [(String, String)] = []
-        if let authorization = tokens.internalAuthorization { headers.append(("Authorization", authorization)) }
-        let reply = try await client.send(
-            .POST, follower.url + "/internal/replication/append", body: try JSONResponse.encode(batch),
-            headers: headers, timeout: min(lease / 2, .seconds(1)))
+    private func exchange(term: Int64) async throws -> (ReplicationAck, Sent) {
+        let leader = group.me.description
+        if snapshotNeeded { return try await sendSnapshot() }
+        if acknowledged < 0 {
+            // First contact: ask where the follower stands before sending anything.
+            let last = try await log.lastPosition()
+            let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [])
+            return (try await post("/internal/replication/append", batch), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
+        }
+        let entries: [ReplicationEntry]?
+        if let first = pending.first, first.seq == acknowledged + 1 {
+            entries = Array(pending.prefix(Self.batchLimit))
+        } else {
+            // The follower is behind what is buffered: read what it misses from the log.
+            entries = try await log.entries(after: acknowledged, limit: Self.batchLimit)
+        }
+        let previousTerm = try await termOfAcknowledged()
+        guard let entries, entries.first.map({ $0.seq == acknowledged + 1 }) ?? true, let previousTerm else {
+            return try await sendSnapshot()
+        }
+        let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries)
+        let ack = try await post("/internal/replication/append", batch)
+        return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
+                          isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))
+    }
+
+    private func termOfAcknowledged() async throws -> Int64? {
+        if let acknowledgedTerm { return acknowledgedTerm }
+        return try await log.term(at: acknowledged)
+    }
+
+    private func sendSnapshot() async throws -> (ReplicationAck, Sent) {
+        let state = try await snapshot()
+        logger.info("sending a snapshot", metadata: ["follower": "\(follower.name)", "seq": "\(state.lastSeq)"])
+        let ack = try await post("/internal/replication/snapshot", state)
+        return (ack, Sent(lastSeq: state.lastSeq, lastTerm: state.lastTerm, isHeartbeat: false, isShort: true))
+    }
+
+    private func post(_ path: String, _ body: some Encodable) async throws -> ReplicationAck {
+        let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        let reply = try await client.send(.POST, follower.url + path, body: try JSONResponse.encode(body),
+                                          headers: headers, timeout: min(lease / 2, .seconds(1)))
         guard reply.isSuccess else {
             throw BackendClient.Unreachable(url: follower.url, reason: "status \(reply.status)")
         }
         return try reply.decode(ReplicationAck.self)
     }
 
-    private func record(_ ack: ReplicationAck, after batch: ReplicationBatch) {
+    /// Returns whether this replica still leads.
+    private func handle(_ ack: ReplicationAck, sent: Sent, term: Int64, sentAt: ContinuousClock.Instant) async -> Bool {
+        let theirLeader = ack.leader.flatMap(ReplicaName.init)
+        if ack.term > term || (ack.term == term && !ack.accepted && theirLeader.map { $0 != group.me && $0 < group.me } == true) {
+            logger.notice("deposed: a follower knows a newer leader", metadata: [
+                "follower": "\(follower.name)", "term": "\(ack.term)", "leader": "\(ack.leader ?? "")",
+            ])
+            await group.stepDown(term: ack.term, leader: theirLeader)
+            releaseWaiters(all: true, acknowledged: false)
+            return false
+        }
         failingSince = nil
         acknowledged = ack.lastSeq
+        acknowledgedTerm = ack.lastSeq == sent.lastSeq ? sent.lastTerm : nil
         pending.removeAll { $0.seq <= acknowledged }
-        if !isInSync, ack.accepted, batch.entries.count < Self.batchLimit, acknowledged >= (batch.entries.last?.seq ?? batch.previousSeq) {
-            isInSync = true
-            logger.info("follower back in sync", metadata: ["follower": "\(follower.name)", "seq": "\(acknowledged)"])
+        snapshotNeeded = ack.needsSnapshot
+        if ack.needsSnapshot || !ack.accepted {
+            // The follower says it is behind: it serves no reads, so writes need not wait for it.
+            dropFromInSync(reason: ack.needsSnapshot ? "its log diverged" : "it is behind")
+            return true
         }
-        releaseWaiters(all: false)
+        confirmedAt = sentAt
+        if !isInSync, sent.isShort, ack.lastSeq >= sent.lastSeq, pending.isEmpty || pending.first!.seq == ack.lastSeq + 1 {
+            isInSync = true
+            logger.info("follower in sync", metadata: ["follower": "\(follower.name)", "seq": "\(acknowledged)"])
+        }
+        releaseWaiters(all: false, acknowledged: true)
+        return true
     }
 
     private func recordFailure(_ error: any Error) {
@@ -124,19 +202,22 @@ actor FollowerStream {
         let since = failingSince ?? now
         failingSince = since
         if isInSync, now - since >= lease {
-            isInSync = false
-            pending.removeAll()
-            logger.warning("follower dropped from the in-sync set", metadata: [
-                "follower": "\(follower.name)", "error": "\(error)",
-            ])
-            releaseWaiters(all: true)
+            dropFromInSync(reason: "\(error)")
         }
     }
 
-    private func releaseWaiters(all: Bool) {
+    private func dropFromInSync(reason: String) {
+        guard isInSync else { return }
+        isInSync = false
+        pending.removeAll()
+        logger.warning("follower dropped from the in-sync set", metadata: ["follower": "\(follower.name)", "reason": "\(reason)"])
+        releaseWaiters(all: true, acknowledged: true)
+    }
+
+    private func releaseWaiters(all: Bool, acknowledged answer: Bool) {
         let ready = waiters.filter { all || $0.seq <= acknowledged }
         waiters.removeAll { all || $0.seq <= acknowledged }
-        for waiter in ready { waiter.continuation.resume() }
+        for waiter in ready { waiter.continuation.resume(returning: answer) }
     }
 
     private func sleep(_ duration: Duration) async {

@@ -15,6 +15,11 @@ public struct ReadLease: Sendable {
         self.caughtUp = caughtUp
     }
 
+    public mutating func revoke() {
+        caughtUp = false
+        renewedAt = nil
+    }
+
     public func isValid(at now: ContinuousClock.Instant = .now) -> Bool {
         guard caughtUp, let renewedAt else { return false }
         return now - renewedAt < duration

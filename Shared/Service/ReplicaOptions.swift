@@ -12,11 +12,14 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
     @Option(help: "Database: an SQLite file path or postgres://user:pass@host:port/db. [env: BAZAR_DATABASE_URL, default: .bazar/<name>.sqlite]")
     public var database: String?
 
-    @Option(help: "Read lease, in milliseconds: a follower not heard from this long is dropped from the in-sync set. [env: BAZAR_LEASE_MS, default: 1500]")
+    @Option(help: "Read lease, in milliseconds: a follower not heard from this long stops serving and is dropped from the in-sync set. [env: BAZAR_LEASE_MS, default: 1000]")
     public var leaseMs: Int?
 
     @Option(help: "Interval of the leader's heartbeats, in milliseconds. [env: BAZAR_HEARTBEAT_MS, default: 200]")
     public var heartbeatMs: Int?
+
+    @Option(help: "Log entries kept at compaction; a follower further behind gets a snapshot. [env: BAZAR_LOG_KEEP, default: 10000]")
+    public var logKeep: Int?
 
     public init() {}
 
@@ -30,13 +33,17 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
         guard peers.allSatisfy({ $0.name.service == service }) else {
             throw ConfigurationError("BAZAR_PEERS lists replicas of another service than \(service)")
         }
+        let replication = Replicator.Settings(
+            lease: .milliseconds(try Setting.int(leaseMs, env: "BAZAR_LEASE_MS", default: 1000)),
+            heartbeat: .milliseconds(try Setting.int(heartbeatMs, env: "BAZAR_HEARTBEAT_MS", default: 200)),
+            logKeep: Int64(try Setting.int(logKeep, env: "BAZAR_LOG_KEEP", default: 10_000)))
+        guard replication.heartbeat * 2 <= replication.lease, replication.logKeep > 0 else {
+            throw ConfigurationError("BAZAR_LEASE_MS must be at least twice BAZAR_HEARTBEAT_MS, and BAZAR_LOG_KEEP above 0")
+        }
         return ReplicaSettings(
-            me: me,
-            peers: peers.filter { $0.name != me },
-            allNames: Set(peers.map(\.name) + [me]),
+            me: me, peers: peers,
             databaseURL: Setting.string(database, env: "BAZAR_DATABASE_URL", default: ".bazar/\(me).sqlite"),
-            lease: .milliseconds(try Setting.int(leaseMs, env: "BAZAR_LEASE_MS", default: 1500)),
-            heartbeat: .milliseconds(try Setting.int(heartbeatMs, env: "BAZAR_HEARTBEAT_MS", default: 200)))
+            replication: replication)
     }
 }
 
@@ -44,27 +51,13 @@ public struct ReplicaSettings: Sendable {
     public var me: ReplicaName
     /// The other replicas of the service.
     public var peers: [ReplicaEndpoint]
-    public var allNames: Set<ReplicaName>
     public var databaseURL: String
-    public var lease: Duration
-    public var heartbeat: Duration
+    public var replication: Replicator.Settings
 
-    public init(me: ReplicaName, peers: [ReplicaEndpoint], databaseURL: String,
-                lease: Duration = .milliseconds(1500), heartbeat: Duration = .milliseconds(200)) {
+    public init(me: ReplicaName, peers: [ReplicaEndpoint], databaseURL: String, replication: Replicator.Settings = .init()) {
         self.me = me
         self.peers = peers.filter { $0.name != me }
-        self.allNames = Set(peers.map(\.name) + [me])
         self.databaseURL = databaseURL
-        self.lease = lease
-        self.heartbeat = heartbeat
-    }
-
-    init(me: ReplicaName, peers: [ReplicaEndpoint], allNames: Set<ReplicaName>, databaseURL: String, lease: Duration, heartbeat: Duration) {
-        self.me = me
-        self.peers = peers
-        self.allNames = allNames
-        self.databaseURL = databaseURL
-        self.lease = lease
-        self.heartbeat = heartbeat
+        self.replication = replication
     }
 }

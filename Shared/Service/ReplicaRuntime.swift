@@ -1,7 +1,6 @@
 import BazarModels
 import Hummingbird
 import Logging
-import SQLKit
 import ServiceLifecycle
 
 /// The parts every replica of a replicated service is made of: its database, the HTTP client to
@@ -17,17 +16,16 @@ public struct ReplicaRuntime: Sendable {
 
     /// Opens the database and wires the replicator; `applyEffect` applies a leader's entry here.
     public init(
-        server: ServerSettings, replica: ReplicaSettings,
-        applyEffect: (DatabaseClient) -> @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
+        server: ServerSettings, replica: ReplicaSettings, state: (DatabaseClient) -> ReplicatedState
     ) async throws {
         self.server = server
         logger = ServiceApplication.logger(name: replica.me.description, level: server.logLevel)
         database = try await DatabaseClient.open(url: replica.databaseURL, logger: logger)
         client = BackendClient()
-        group = ReplicaGroup(me: replica.me, peers: replica.peers, allNames: replica.allNames)
+        group = ReplicaGroup(me: replica.me, peers: replica.peers)
         replicator = Replicator(
             group: group, log: ReplicationLog(database: database), client: client, tokens: server.tokens,
-            lease: replica.lease, heartbeat: replica.heartbeat, logger: logger, applyEffect: applyEffect(database))
+            settings: replica.replication, logger: logger, state: state(database))
         forwarding = LeaderForwarding(group: group, client: client, timeout: server.backendTimeout)
     }
 
@@ -41,12 +39,13 @@ public struct ReplicaRuntime: Sendable {
         var app = ServiceApplication.make(
             routes: routes, name: me.description, settings: server,
             services: [database, client, replicator], logger: logger)
-        app.beforeServerStarts { [logger, database, group, server] in
+        app.beforeServerStarts { [logger, database, replicator, server] in
             try await prepare()
+            try await replicator.open()
             server.tokens.warnIfOpen(logger: logger)
-            let leader = await group.leader
+            let seq = await replicator.currentSeq()
             logger.info("replica starting", metadata: [
-                "replica": "\(me)", "database": "\(database.description)", "leader": "\(leader)", "port": "\(server.port)",
+                "replica": "\(me)", "database": "\(database.description)", "port": "\(server.port)", "seq": "\(seq)",
             ])
         }
         return app

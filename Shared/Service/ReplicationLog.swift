@@ -1,7 +1,8 @@
 import BazarModels
 import SQLKit
 
-/// The replication log and the request-id table, kept in every replica's own database.
+/// The replication log, the request-id table and the replica's durable metadata (its term and
+/// where its compacted log begins), kept in every replica's own database.
 ///
 /// A leader commits each write and its log entry in one transaction; a follower applies a
 /// leader's entries and appends them in one transaction. Either way the log and the state agree
@@ -10,6 +11,25 @@ public struct ReplicationLog: Sendable {
     public let database: DatabaseClient
 
     public init(database: DatabaseClient) { self.database = database }
+
+    /// A position in the log: a sequence number and the term its entry was written in.
+    public struct Position: Sendable, Hashable, Comparable {
+        public var seq: Int64
+        public var term: Int64
+        public static let start = Position(seq: 0, term: 0)
+        /// Newer term first, then longer log: how up to date a log is.
+        public static func < (a: Position, b: Position) -> Bool { (a.term, a.seq) < (b.term, b.seq) }
+    }
+
+    /// How a leader's batch went on a follower.
+    public enum Applied: Sendable, Equatable {
+        /// The follower's log now ends at this sequence number.
+        case appended(Int64)
+        /// The batch does not follow the follower's log, which ends here.
+        case gap(Int64)
+        /// The follower's log holds entries the leader never had: it needs a snapshot.
+        case diverged
+    }
 
     public static func createSchema(_ db: any SQLDatabase) async throws {
         try await db.raw("""
@@ -24,33 +44,112 @@ public struct ReplicationLog: Sendable {
                 request_id TEXT PRIMARY KEY,
                 result TEXT NOT NULL)
             """).run()
+        try await db.raw("""
+            CREATE TABLE IF NOT EXISTS replica_meta (
+                name TEXT PRIMARY KEY,
+                value BIGINT NOT NULL)
+            """).run()
     }
 
-    /// The sequence number of the newest entry, 0 for an empty log.
-    public func lastSeq() async throws -> Int64 {
-        try await database.read { db in
-            try await db.raw("SELECT COALESCE(MAX(seq), 0) AS last FROM replication_log").first()?
-                .decode(column: "last", as: Int64.self) ?? 0
-        }
+    // MARK: Reading
+
+    /// Where the log ends: its newest entry, or the compacted base when it holds none.
+    public func lastPosition() async throws -> Position {
+        try await database.read { try await Self.lastPosition(in: $0) }
     }
 
-    /// The term of the newest entry, 0 for an empty log.
-    public func lastTerm() async throws -> Int64 {
-        try await database.read { db in
-            try await db.raw("SELECT term FROM replication_log ORDER BY seq DESC LIMIT 1").first()?
-                .decode(column: "term", as: Int64.self) ?? 0
-        }
+    public func lastSeq() async throws -> Int64 { try await lastPosition().seq }
+
+    /// The term this replica last knew of.
+    public func storedTerm() async throws -> Int64 {
+        try await database.read { try await Self.meta("term", in: $0) } ?? 0
     }
 
-    /// Up to `limit` entries after `seq`, in order.
-    public func entries(after seq: Int64, limit: Int) async throws -> [ReplicationEntry] {
+    /// Up to `limit` entries after `seq`, in order; nil when compaction removed some of them.
+    public func entries(after seq: Int64, limit: Int) async throws -> [ReplicationEntry]? {
         try await database.read { db in
-            try await db.raw("""
+            let base = try await Self.base(in: db)
+            guard seq >= base.seq else { return nil }
+            return try await db.raw("""
                 SELECT seq, term, request_id, effect FROM replication_log
                 WHERE seq > \(bind: seq) ORDER BY seq LIMIT \(bind: limit)
                 """).all().map(Self.entry(from:))
         }
     }
+
+    /// The term of the entry at `seq`, nil when compaction removed it.
+    public func term(at seq: Int64) async throws -> Int64? {
+        try await database.read { try await Self.term(at: seq, in: $0) }
+    }
+
+    // MARK: Writing
+
+    public func storeTerm(_ term: Int64) async throws {
+        try await database.transaction { try await Self.setMeta("term", term, in: $0) }
+    }
+
+    /// Applies a leader's entries with `applyEffect`, in one transaction, after checking that
+    /// they continue this log: the entry at `previousSeq` must carry `previousTerm`, entries
+    /// already present must match, and the log must not reach past what the leader sent.
+    public func applyFromLeader(
+        _ batch: ReplicationBatch,
+        applyEffect: @escaping @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
+    ) async throws -> Applied {
+        try await database.transaction { db in
+            let last = try await Self.lastPosition(in: db).seq
+            guard batch.previousSeq <= last else { return .gap(last) }
+            guard try await Self.term(at: batch.previousSeq, in: db) == batch.previousTerm else { return .diverged }
+            var end = last
+            for entry in batch.entries.sorted(by: { $0.seq < $1.seq }) where entry.seq > batch.previousSeq {
+                if entry.seq <= last {
+                    guard try await Self.term(at: entry.seq, in: db) == entry.term else { return .diverged }
+                } else if entry.seq == end + 1 {
+                    try await applyEffect(entry, db)
+                    try await Self.append(entry, in: db)
+                    end = entry.seq
+                }
+            }
+            // Entries here beyond all the leader sent were never the leader's.
+            guard (batch.entries.last?.seq ?? batch.previousSeq) >= last else { return .diverged }
+            return .appended(end)
+        }
+    }
+
+    /// Replaces the request results and the log by a leader's snapshot (the caller replaces the
+    /// state in the same transaction).
+    public static func install(_ snapshot: ReplicationSnapshot, in db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM request_results").run()
+        for (requestID, result) in snapshot.results {
+            try await recordResult(result, for: requestID, in: db)
+        }
+        try await db.raw("DELETE FROM replication_log").run()
+        try await setMeta("base_seq", snapshot.lastSeq, in: db)
+        try await setMeta("base_term", snapshot.lastTerm, in: db)
+        try await setMeta("term", snapshot.term, in: db)
+    }
+
+    public static func allResults(in db: any SQLDatabase) async throws -> [String: String] {
+        var results: [String: String] = [:]
+        for row in try await db.raw("SELECT request_id, result FROM request_results").all() {
+            results[try row.decode(column: "request_id", as: String.self)] = try row.decode(column: "result", as: String.self)
+        }
+        return results
+    }
+
+    /// Drops all but the newest `keep` entries; the newest dropped one becomes the log's base.
+    public func compact(keeping keep: Int64) async throws {
+        try await database.transaction { db in
+            let last = try await Self.lastPosition(in: db).seq
+            let base = try await Self.base(in: db)
+            let cut = last - keep
+            guard cut > base.seq, let term = try await Self.term(at: cut, in: db) else { return }
+            try await db.raw("DELETE FROM replication_log WHERE seq <= \(bind: cut)").run()
+            try await Self.setMeta("base_seq", cut, in: db)
+            try await Self.setMeta("base_term", term, in: db)
+        }
+    }
+
+    // MARK: Statements
 
     /// The stored answer for a request id, if that request was already applied.
     public static func result(for requestID: String, in db: any SQLDatabase) async throws -> String? {
@@ -72,23 +171,34 @@ public struct ReplicationLog: Sendable {
             """).run()
     }
 
-    /// Applies a leader's entries that follow this log's end, each with `applyEffect`, in one
-    /// transaction. Entries already present are skipped, so a repeated push is harmless.
-    /// Returns the new end of the log.
-    public func applyFromLeader(
-        _ entries: [ReplicationEntry],
-        applyEffect: @escaping @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
-    ) async throws -> Int64 {
-        try await database.transaction { db in
-            var last = try await db.raw("SELECT COALESCE(MAX(seq), 0) AS last FROM replication_log").first()?
-                .decode(column: "last", as: Int64.self) ?? 0
-            for entry in entries.sorted(by: { $0.seq < $1.seq }) where entry.seq == last + 1 {
-                try await applyEffect(entry, db)
-                try await Self.append(entry, in: db)
-                last = entry.seq
-            }
-            return last
+    public static func lastPosition(in db: any SQLDatabase) async throws -> Position {
+        if let row = try await db.raw("SELECT seq, term FROM replication_log ORDER BY seq DESC LIMIT 1").first() {
+            return Position(seq: try row.decode(column: "seq", as: Int64.self), term: try row.decode(column: "term", as: Int64.self))
         }
+        return try await base(in: db)
+    }
+
+    static func base(in db: any SQLDatabase) async throws -> Position {
+        Position(seq: try await meta("base_seq", in: db) ?? 0, term: try await meta("base_term", in: db) ?? 0)
+    }
+
+    static func term(at seq: Int64, in db: any SQLDatabase) async throws -> Int64? {
+        let base = try await base(in: db)
+        if seq == base.seq { return base.term }
+        guard seq > base.seq else { return nil }
+        return try await db.raw("SELECT term FROM replication_log WHERE seq = \(bind: seq)").first()?
+            .decode(column: "term", as: Int64.self)
+    }
+
+    static func meta(_ name: String, in db: any SQLDatabase) async throws -> Int64? {
+        try await db.raw("SELECT value FROM replica_meta WHERE name = \(bind: name)").first()?.decode(column: "value", as: Int64.self)
+    }
+
+    static func setMeta(_ name: String, _ value: Int64, in db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO replica_meta (name, value) VALUES (\(bind: name), \(bind: value))
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            """).run()
     }
 
     static func entry(from row: any SQLRow) throws -> ReplicationEntry {

@@ -19,28 +19,32 @@ public struct ReplicationRoutes: Sendable {
             let batch = try await request.decodeJSON(as: ReplicationBatch.self, limit: 64 * 1024 * 1024)
             return JSONResponse.make(try await replicator.receive(batch))
         }
+        routes.post("/internal/replication/snapshot") { request, _ in
+            try tokens.requireInternal(request)
+            let snapshot = try await request.decodeJSON(as: ReplicationSnapshot.self, limit: 512 * 1024 * 1024)
+            return JSONResponse.make(try await replicator.install(snapshot))
+        }
         routes.get("/replication/status") { _, _ in
             JSONResponse.make(try await status())
         }
         routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         routes.get("/ready") { _, _ in
-            guard await replicator.canServeReads() else {
-                throw APIError.unavailable("\(replicator.group.me) is catching up with its leader.")
-            }
+            try await replicator.requireReadable()
             return JSONResponse.make(["status": "ready"])
         }
     }
 
     func status() async throws -> ReplicationStatus {
         let group = replicator.group
-        let isLeader = await group.isLeader
+        let position = await replicator.lastPosition()
         return ReplicationStatus(
             replica: group.me.description,
-            role: isLeader ? .leader : .follower,
+            role: await group.isLeader ? .leader : .follower,
             term: await group.term,
-            lastSeq: try await replicator.currentSeq(),
-            leader: await group.leader.description,
-            inSync: await replicator.canServeReads())
+            lastSeq: position.seq,
+            leader: await group.leader?.description ?? "",
+            inSync: await replicator.canServeReads(),
+            lastTerm: position.term)
     }
 }
 
@@ -48,7 +52,7 @@ extension Replicator {
     /// Throws 503 unless this replica may serve reads (G6).
     public func requireReadable() async throws {
         guard await canServeReads() else {
-            throw APIError.unavailable("\(group.me) is catching up with its leader.")
+            throw APIError.unavailable("\(group.me) is catching up with its leader, or has none.")
         }
     }
 

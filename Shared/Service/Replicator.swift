@@ -5,16 +5,39 @@ import ServiceLifecycle
 
 /// A replica's write path. On the leader it commits each write together with its log entry,
 /// hands the entry to every follower's stream and returns only when every in-sync follower has
-/// acknowledged it. On a follower it applies the leader's entries in order.
+/// acknowledged it. On a follower it applies the leader's entries in order, or installs the
+/// leader's snapshot when its own log took another path.
 public actor Replicator: Service {
     public nonisolated let group: ReplicaGroup
     public nonisolated let log: ReplicationLog
     nonisolated let streams: [FollowerStream]
-    nonisolated let applyEffect: @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
+    nonisolated let state: ReplicatedState
     nonisolated let logger: Logger
-    let turn = WriteTurn()
-    private var lastSeq: Int64 = -1
+    nonisolated let settings: Settings
+    nonisolated let client: BackendClient
+    nonisolated let tokens: AccessTokens
+    let turn: WriteTurn
+    private var position = ReplicationLog.Position.start
     private var lease: ReadLease
+    private var opened = false
+    private var openWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public struct Settings: Sendable {
+        public var lease: Duration
+        public var heartbeat: Duration
+        /// Entries kept when the log is compacted; older ones reach a follower by snapshot.
+        public var logKeep: Int64
+
+        public init(lease: Duration = .milliseconds(1000), heartbeat: Duration = .milliseconds(200), logKeep: Int64 = 10_000) {
+            self.lease = lease
+            self.heartbeat = heartbeat
+            self.logKeep = logKeep
+        }
+
+        /// How long a follower waits without word from its leader before it looks for a new one:
+        /// longer than the lease, so the old leader's own read lease has run out by then.
+        public var electionTimeout: Duration { lease + heartbeat }
+    }
 
     /// A write's outcome: the answer, and the effect to replicate when the write changed state.
     public struct Outcome<Value: Sendable>: Sendable {
@@ -30,48 +53,77 @@ public actor Replicator: Service {
 
     public init(
         group: ReplicaGroup, log: ReplicationLog, client: BackendClient, tokens: AccessTokens,
-        lease: Duration, heartbeat: Duration, logger: Logger,
-        applyEffect: @escaping @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
+        settings: Settings, logger: Logger, state: ReplicatedState
     ) {
         self.group = group
         self.log = log
-        self.applyEffect = applyEffect
+        self.state = state
         self.logger = logger
-        self.lease = ReadLease(duration: lease)
+        self.settings = settings
+        self.client = client
+        self.tokens = tokens
+        self.lease = ReadLease(duration: settings.lease)
+        let turn = WriteTurn()
+        self.turn = turn
         self.streams = group.peers.map {
-            FollowerStream(follower: $0, group: group, log: log, client: client, tokens: tokens,
-                           lease: lease, heartbeat: heartbeat, logger: logger)
+            FollowerStream(
+                follower: $0, group: group, log: log, client: client, tokens: tokens,
+                lease: settings.lease, heartbeat: settings.heartbeat, logger: logger,
+                snapshot: { try await Self.snapshot(turn: turn, log: log, state: state, group: group) })
         }
     }
 
-    /// The newest sequence number in this replica's log.
-    public func currentSeq() async throws -> Int64 {
-        if lastSeq < 0 { lastSeq = try await log.lastSeq() }
-        return lastSeq
+    // MARK: Start
+
+    /// Loads the term and the log's end; replication starts only after this (the schema exists).
+    public func open() async throws {
+        await group.restore(term: try await log.storedTerm())
+        position = try await log.lastPosition()
+        opened = true
+        for waiter in openWaiters { waiter.resume() }
+        openWaiters.removeAll()
     }
 
-    /// Runs the follower streams (on the leader they push; elsewhere they idle).
+    func waitUntilOpen() async {
+        if opened { return }
+        await withCheckedContinuation { openWaiters.append($0) }
+    }
+
+    /// Runs the follower streams (they push while this replica leads) and the leader election.
     public nonisolated func run() async throws {
+        await waitUntilOpen()
+        let election = LeaderElection(replicator: self, client: client, tokens: tokens, settings: settings, logger: logger)
         await withDiscardingTaskGroup { tasks in
             for stream in streams {
                 tasks.addTask { await stream.run() }
             }
+            tasks.addTask { await election.run() }
             tasks.addTask {
                 try? await gracefulShutdown()
+                await election.stop()
                 for stream in self.streams { await stream.stop() }
             }
         }
     }
 
+    // MARK: Leader
+
+    /// The end of this replica's log.
+    public func lastPosition() -> ReplicationLog.Position { position }
+
+    /// The newest sequence number in this replica's log.
+    public func currentSeq() -> Int64 { position.seq }
+
     /// Commits one write on the leader (`write` runs inside the transaction that also appends the
-    /// log entry) and waits until the followers in sync have it. Throws `NotLeader` elsewhere.
+    /// log entry) and waits until the followers in sync have it. Throws `NotLeader` on a follower,
+    /// or when this replica was deposed before its followers had the write.
     public func commit<Value: Sendable>(
         requestID: String?,
         _ write: @escaping @Sendable (any SQLDatabase) async throws -> Outcome<Value>
     ) async throws -> Value {
         let (value, entry) = try await turn.run { () async throws -> (Value, ReplicationEntry?) in
             guard await self.group.isLeader else { throw NotLeader() }
-            let seq = try await self.currentSeq() + 1
+            let seq = await self.currentSeq() + 1
             let term = await self.group.term
             let result = try await self.log.database.transaction { db -> (Value, ReplicationEntry?) in
                 let outcome = try await write(db)
@@ -81,54 +133,142 @@ public actor Replicator: Service {
                 return (outcome.value, entry)
             }
             if let entry = result.1 {
-                await self.advance(to: entry.seq)
+                await self.advance(to: ReplicationLog.Position(seq: entry.seq, term: entry.term))
                 for stream in self.streams { await stream.enqueue(entry) }
+                if entry.seq % 1000 == 0 { try await self.log.compact(keeping: self.settings.logKeep) }
             }
             return result
         }
         if let entry {
-            await withDiscardingTaskGroup { tasks in
+            let acknowledged = await withTaskGroup(of: Bool.self) { tasks in
                 for stream in streams {
                     tasks.addTask { await stream.waitUntilAcknowledged(entry.seq) }
                 }
+                var all = true
+                for await acknowledged in tasks { all = all && acknowledged }
+                return all
             }
+            guard acknowledged else { throw NotLeader() }
         }
         return value
     }
 
+    /// Takes over as leader in `term`.
+    public func becomeLeader(term: Int64) async throws {
+        try await turn.run {
+            try await self.log.storeTerm(term)
+            for stream in self.streams { await stream.reset() }
+            await self.group.becomeLeader(term: term)
+            await self.revokeLease()
+        }
+        logger.notice("became leader", metadata: ["term": "\(term)", "seq": "\(position.seq)"])
+    }
+
+    /// Follows `leader` in `term`, as a probe found it.
+    func follow(leader: ReplicaName, term: Int64) async throws {
+        let wasLeader = await group.isLeader
+        if case .accepted(let changed) = await group.observe(leader: leader, term: term) {
+            if changed { try await turn.run { try await self.log.storeTerm(term) } }
+            if wasLeader, !(await group.isLeader) { await abandonLeadership() }
+        }
+    }
+
+    // MARK: Follower
+
     /// Applies a push from the leader. Answers how far this replica's log reaches.
     public func receive(_ batch: ReplicationBatch) async throws -> ReplicationAck {
         let arrival = ContinuousClock.now
-        guard let leader = ReplicaName(batch.leader), await group.observe(leader: leader, term: batch.term) else {
-            return ReplicationAck(replica: group.me.description, term: await group.term, lastSeq: try await currentSeq(), accepted: false)
+        guard try await accept(leader: batch.leader, term: batch.term, at: arrival) else { return await refusal() }
+        let applied = try await turn.run {
+            try await self.log.applyFromLeader(batch, applyEffect: self.state.apply)
         }
-        let last = try await turn.run { () async throws -> Int64 in
-            let current = try await self.currentSeq()
-            guard batch.previousSeq <= current else { return current }
-            let fresh = batch.entries.filter { $0.seq > current }
-            guard !fresh.isEmpty else { return current }
-            let applied = try await self.log.applyFromLeader(fresh, applyEffect: self.applyEffect)
-            await self.advance(to: applied)
-            return applied
+        switch applied {
+        case .appended(let last):
+            if last > position.seq {
+                position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
+                if last % 1000 == 0 { try await turn.run { try await self.log.compact(keeping: self.settings.logKeep) } }
+            }
+            lease.renew(at: arrival, caughtUp: last >= (batch.entries.last?.seq ?? batch.previousSeq))
+            return await acknowledgement(accepted: true)
+        case .gap:
+            lease.renew(at: arrival, caughtUp: false)
+            return await acknowledgement(accepted: false)
+        case .diverged:
+            lease.revoke()
+            logger.notice("log diverged from the leader's: asking for a snapshot", metadata: ["leader": "\(batch.leader)"])
+            return await acknowledgement(accepted: false, needsSnapshot: true)
         }
-        let accepted = batch.previousSeq <= last
-        lease.renew(at: arrival, caughtUp: accepted && last >= (batch.entries.last?.seq ?? batch.previousSeq))
-        return ReplicationAck(replica: group.me.description, term: batch.term, lastSeq: last, accepted: accepted)
     }
 
-    /// Whether this replica may serve reads: the leader always, a follower while its lease holds.
+    /// Replaces this replica's state by the leader's snapshot.
+    public func install(_ snapshot: ReplicationSnapshot) async throws -> ReplicationAck {
+        let arrival = ContinuousClock.now
+        guard try await accept(leader: snapshot.leader, term: snapshot.term, at: arrival) else { return await refusal() }
+        try await turn.run {
+            try await self.log.database.transaction { db in
+                try await self.state.replace(snapshot.state, db)
+                try await ReplicationLog.install(snapshot, in: db)
+            }
+        }
+        position = ReplicationLog.Position(seq: snapshot.lastSeq, term: snapshot.lastTerm)
+        lease.renew(at: arrival, caughtUp: true)
+        logger.notice("installed the leader's snapshot", metadata: ["leader": "\(snapshot.leader)", "seq": "\(snapshot.lastSeq)"])
+        return await acknowledgement(accepted: true)
+    }
+
+    /// Whether this replica may serve reads: a follower while its lease holds; the leader while
+    /// every in-sync follower has confirmed its leadership within the lease.
     public func canServeReads() async -> Bool {
-        if await group.isLeader { return true }
-        return lease.isValid()
-    }
-
-    /// Whether every follower is in sync (the leader's view), for `/replication/status`.
-    public func followersInSync() async -> Bool {
-        for stream in streams where !(await stream.isInSync) { return false }
+        let now = ContinuousClock.now
+        guard await group.isLeader else { return lease.isValid(at: now) }
+        for stream in streams where !(await stream.confirmsLeadership(at: now)) { return false }
         return true
     }
 
-    private func advance(to seq: Int64) {
-        lastSeq = max(lastSeq, seq)
+    // MARK: Helpers
+
+    private func accept(leader name: String, term: Int64, at arrival: ContinuousClock.Instant) async throws -> Bool {
+        guard let leader = ReplicaName(name) else { return false }
+        let wasLeader = await group.isLeader
+        guard case .accepted(let changed) = await group.observe(leader: leader, term: term, at: arrival) else { return false }
+        if changed { try await turn.run { try await self.log.storeTerm(term) } }
+        if wasLeader, !(await group.isLeader) { await abandonLeadership() }
+        return true
+    }
+
+    private func abandonLeadership() async {
+        let leader = await group.leader?.description ?? "", term = await group.term
+        logger.notice("stepped down", metadata: ["leader": "\(leader)", "term": "\(term)"])
+        for stream in streams { await stream.reset() }
+    }
+
+    private func refusal() async -> ReplicationAck {
+        ReplicationAck(replica: group.me.description, term: await group.term, leader: await group.leader?.description,
+                       lastSeq: position.seq, accepted: false)
+    }
+
+    private func acknowledgement(accepted: Bool, needsSnapshot: Bool = false) async -> ReplicationAck {
+        ReplicationAck(replica: group.me.description, term: await group.term, leader: await group.leader?.description,
+                       lastSeq: position.seq, accepted: accepted, needsSnapshot: needsSnapshot)
+    }
+
+    private func advance(to newPosition: ReplicationLog.Position) {
+        if newPosition.seq > position.seq { position = newPosition }
+    }
+
+    private func revokeLease() { lease.revoke() }
+
+    /// The leader's whole state, taken between two writes.
+    static func snapshot(turn: WriteTurn, log: ReplicationLog, state: ReplicatedState, group: ReplicaGroup) async throws -> ReplicationSnapshot {
+        let leader = group.me.description
+        let term = await group.term
+        return try await turn.run {
+            try await log.database.read { db in
+                let last = try await ReplicationLog.lastPosition(in: db)
+                return ReplicationSnapshot(
+                    leader: leader, term: term, lastSeq: last.seq, lastTerm: last.term,
+                    state: try await state.export(db), results: try await ReplicationLog.allResults(in: db))
+            }
+        }
     }
 }

@@ -24,6 +24,9 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Deadline of one call to another service, in milliseconds. [env: BAZAR_BACKEND_TIMEOUT_MS, default: 2000]")
     public var backendTimeoutMs: Int?
 
+    @Option(help: "Deadline of a request's calls to other services, retries on other replicas included, in milliseconds. [env: BAZAR_REQUEST_DEADLINE_MS, default: 8000]")
+    public var requestDeadlineMs: Int?
+
     public init() {}
 
     /// The resolved values.
@@ -36,7 +39,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
                 admin: Setting.optionalString(adminToken, env: "BAZAR_ADMIN_TOKEN"),
                 internal: Setting.optionalString(internalToken, env: "BAZAR_INTERNAL_TOKEN")),
             maxBodyBytes: try Setting.int(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: 65536),
-            backendTimeout: .milliseconds(try Setting.int(backendTimeoutMs, env: "BAZAR_BACKEND_TIMEOUT_MS", default: 2000)))
+            backendTimeout: .milliseconds(try Setting.int(backendTimeoutMs, env: "BAZAR_BACKEND_TIMEOUT_MS", default: 2000)),
+            requestDeadline: .milliseconds(try Setting.int(requestDeadlineMs, env: "BAZAR_REQUEST_DEADLINE_MS", default: 8000)))
     }
 }
 
@@ -47,14 +51,16 @@ public struct ServerSettings: Sendable {
     public var tokens: AccessTokens
     public var maxBodyBytes: Int
     public var backendTimeout: Duration
+    public var requestDeadline: Duration
 
     public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens = .init(admin: nil, internal: nil),
-                maxBodyBytes: Int = 65536, backendTimeout: Duration = .seconds(2)) {
+                maxBodyBytes: Int = 65536, backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8)) {
         self.host = host
         self.port = port
         self.logLevel = logLevel
         self.tokens = tokens
         self.maxBodyBytes = maxBodyBytes
         self.backendTimeout = backendTimeout
+        self.requestDeadline = requestDeadline
     }
 }

@@ -8,14 +8,21 @@ import Testing
 /// single-replica replicator so that every write also goes through the replication log.
 @Suite("Catalog store")
 struct CatalogStoreTests {
-    static func leader(_ database: DatabaseClient, name: String = "catalog-1") -> Replicator {
-        let me = ReplicaName(name)!
+    /// A single-replica replicator that leads, as a lone replica's election makes it.
+    static func leader(_ database: DatabaseClient, name: String = "catalog-1") async throws -> Replicator {
+        let replicator = replicator(database, name: name, peers: [])
+        try await replicator.open()
+        try await replicator.becomeLeader(term: 1)
+        return replicator
+    }
+
+    static func replicator(_ database: DatabaseClient, name: String, peers: [ReplicaEndpoint]) -> Replicator {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         return Replicator(
-            group: ReplicaGroup(me: me, peers: [], allNames: [me]), log: ReplicationLog(database: database),
-            client: .shared, tokens: .init(admin: nil, internal: nil), lease: .seconds(1), heartbeat: .milliseconds(100),
-            logger: logger, applyEffect: CatalogStore(database: database).apply)
+            group: ReplicaGroup(me: ReplicaName(name)!, peers: peers), log: ReplicationLog(database: database),
+            client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(lease: .seconds(5)),
+            logger: logger, state: CatalogStore(database: database).replicated)
     }
 
     @Test("seeds the seven books once, and finds topics case-insensitively", arguments: Backend.allCases)
@@ -38,7 +45,7 @@ struct CatalogStoreTests {
         try await backend.withDatabase { database in
             let store = CatalogStore(database: database)
             try await store.prepare(seed: [Book(id: 1, title: "One", topic: "t", quantity: 1, price: Money(cents: 500), version: 1)])
-            let replicator = Self.leader(database)
+            let replicator = try await Self.leader(database)
             let first = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
             guard case .sold(let receipt, let book) = first else { Issue.record("expected a sale, got \(first)"); return }
             #expect(receipt == PurchaseReceipt(bookID: 1, title: "One", price: Money(cents: 500), requestID: "r1"))
@@ -60,7 +67,7 @@ struct CatalogStoreTests {
         try await backend.withDatabase { database in
             let store = CatalogStore(database: database)
             try await store.prepare(seed: [Book(id: 1, title: "One", topic: "t", quantity: 10, price: Money(cents: 500), version: 1)])
-            let replicator = Self.leader(database)
+            let replicator = try await Self.leader(database)
             let sales = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for buyer in 0..<50 {
                     group.addTask {
@@ -84,7 +91,7 @@ struct CatalogStoreTests {
         try await backend.withDatabase { database in
             let store = CatalogStore(database: database)
             try await store.prepare()
-            let replicator = Self.leader(database)
+            let replicator = try await Self.leader(database)
             let priced = try await replicator.commit(requestID: nil) {
                 try await store.update(bookID: 2, patch: BookPatch(price: Money(cents: 1234)), in: $0)
             }
@@ -109,38 +116,77 @@ struct CatalogStoreTests {
                 let followerStore = CatalogStore(database: followerDB)
                 try await leaderStore.prepare()
                 try await followerStore.prepare()
-                let leader = Self.leader(leaderDB)
+                let leader = try await Self.leader(leaderDB)
                 for i in 0..<5 {
                     _ = try await leader.commit(requestID: "p\(i)") { try await leaderStore.purchase(bookID: 1 + i % 3, requestID: "p\(i)", in: $0) }
                 }
                 _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, in: $0) }
-                let catalog1 = ReplicaName("catalog-1")!, catalog2 = ReplicaName("catalog-2")!
-                var logger = Logger(label: "test")
-                logger.logLevel = .warning
-                let follower = Replicator(
-                    group: ReplicaGroup(me: catalog2, peers: [ReplicaEndpoint(name: catalog1, url: "http://127.0.0.1:1")], allNames: [catalog1, catalog2]),
-                    log: ReplicationLog(database: followerDB), client: .shared, tokens: .init(admin: nil, internal: nil),
-                    lease: .seconds(5), heartbeat: .milliseconds(100), logger: logger, applyEffect: followerStore.apply)
-                let entries = try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100)
+                let catalog1 = ReplicaEndpoint(name: ReplicaName("catalog-1")!, url: "http://127.0.0.1:1")
+                let follower = Self.replicator(followerDB, name: "catalog-2", peers: [catalog1])
+                try await follower.open()
+                let entries = try #require(try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100))
                 #expect(entries.count == 6)
+                func batch(after previous: Int, _ slice: ArraySlice<ReplicationEntry>, term: Int64 = 1) -> ReplicationBatch {
+                    ReplicationBatch(leader: "catalog-1", term: term, previousSeq: Int64(previous),
+                                     previousTerm: previous == 0 ? 0 : 1, entries: Array(slice))
+                }
                 // A gap is refused and answered with how far the follower is.
-                let gap = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 1, previousSeq: 3, entries: Array(entries.dropFirst(3))))
-                #expect(gap.accepted == false && gap.lastSeq == 0)
+                let gap = try await follower.receive(batch(after: 3, entries.dropFirst(3)))
+                #expect(gap.accepted == false && gap.lastSeq == 0 && !gap.needsSnapshot)
                 #expect(await follower.canServeReads() == false)
-                let first = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 1, previousSeq: 0, entries: Array(entries.prefix(4))))
+                let first = try await follower.receive(batch(after: 0, entries.prefix(4)))
                 #expect(first.accepted && first.lastSeq == 4)
                 // A repeated push is harmless.
-                let rest = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 1, previousSeq: 2, entries: Array(entries.dropFirst(2))))
+                let rest = try await follower.receive(batch(after: 2, entries.dropFirst(2)))
                 #expect(rest.accepted && rest.lastSeq == 6)
                 #expect(await follower.canServeReads())
                 #expect(try await followerStore.books(topic: nil) == leaderStore.books(topic: nil))
                 // The follower remembers request ids too: a later leader there answers the first receipt.
-                let repeated = try await ReplicationLog(database: followerDB).database.read { try await ReplicationLog.result(for: "p0", in: $0) }
+                let repeated = try await followerDB.read { try await ReplicationLog.result(for: "p0", in: $0) }
                 #expect(repeated != nil)
                 // A push from an older term is refused.
-                _ = await follower.group.observe(leader: catalog1, term: 3)
-                let stale = try await follower.receive(ReplicationBatch(leader: "catalog-1", term: 2, previousSeq: 6, entries: []))
+                _ = await follower.group.observe(leader: ReplicaName("catalog-1")!, term: 3)
+                let stale = try await follower.receive(batch(after: 6, [][...], term: 2))
                 #expect(stale.accepted == false && stale.term == 3)
+            }
+        }
+    }
+}
+
+extension CatalogStoreTests {
+    @Test("a replica whose log holds entries the leader never had takes the leader's snapshot", arguments: Backend.allCases)
+    func divergedReplicaTakesSnapshot(backend: Backend) async throws {
+        try await backend.withDatabase { leaderDB in
+            try await backend.withDatabase { staleDB in
+                let leaderStore = CatalogStore(database: leaderDB), staleStore = CatalogStore(database: staleDB)
+                try await leaderStore.prepare()
+                try await staleStore.prepare()
+                // The stale replica led term 1 and applied a write nobody else got.
+                let stale = try await Self.leader(staleDB, name: "catalog-1")
+                _ = try await stale.commit(requestID: "lost") { try await staleStore.purchase(bookID: 1, requestID: "lost", in: $0) }
+                // The new leader of term 2 wrote something else.
+                let leader = try await Self.leader(leaderDB, name: "catalog-2")
+                try await leader.becomeLeader(term: 2)
+                _ = try await leader.commit(requestID: "kept") { try await leaderStore.purchase(bookID: 2, requestID: "kept", in: $0) }
+                let position = try await ReplicationLog(database: leaderDB).lastPosition()
+                let heartbeat = ReplicationBatch(leader: "catalog-2", term: 2, previousSeq: position.seq, previousTerm: position.term, entries: [])
+                let answer = try await stale.receive(heartbeat)
+                #expect(answer.needsSnapshot && !answer.accepted)
+                #expect(await stale.group.isLeader == false)
+                #expect(await stale.canServeReads() == false)
+                let snapshot = ReplicationSnapshot(
+                    leader: "catalog-2", term: 2, lastSeq: position.seq, lastTerm: position.term,
+                    state: try await leaderDB.read { try await leaderStore.replicated.export($0) },
+                    results: try await leaderDB.read { try await ReplicationLog.allResults(in: $0) })
+                let installed = try await stale.install(snapshot)
+                #expect(installed.accepted && installed.lastSeq == position.seq)
+                #expect(try await staleStore.books(topic: nil) == leaderStore.books(topic: nil))
+                #expect(try await staleDB.read { try await ReplicationLog.result(for: "lost", in: $0) } == nil)
+                #expect(try await staleDB.read { try await ReplicationLog.result(for: "kept", in: $0) } != nil)
+                // The next push continues from the snapshot's position.
+                let next = try await stale.receive(heartbeat)
+                #expect(next.accepted)
+                #expect(await stale.canServeReads())
             }
         }
     }

@@ -17,13 +17,13 @@ struct OrderStoreTests {
         try await backend.withDatabase { database in
             let store = OrderStore(database: database)
             try await store.prepare()
-            let me = ReplicaName("order-1")!
             var logger = Logger(label: "test")
             logger.logLevel = .warning
             let replicator = Replicator(
-                group: ReplicaGroup(me: me, peers: [], allNames: [me]), log: ReplicationLog(database: database),
-                client: .shared, tokens: .init(admin: nil, internal: nil), lease: .seconds(1), heartbeat: .milliseconds(100),
-                logger: logger, applyEffect: store.apply)
+                group: ReplicaGroup(me: ReplicaName("order-1")!, peers: []), log: ReplicationLog(database: database),
+                client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(), logger: logger, state: store.replicated)
+            try await replicator.open()
+            try await replicator.becomeLeader(term: 1)
             let first = order(1, at: 1_700_000_000)
             let second = order(2, at: 1_700_000_100)
             #expect(try await replicator.commit(requestID: "a") { try await store.record(first, requestID: "a", in: $0) } == first)

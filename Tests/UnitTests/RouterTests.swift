@@ -20,11 +20,20 @@ struct RouterTests {
 
     static func server(admin: String? = "admin-secret", internal: String? = "internal-secret") -> ServerSettings {
         ServerSettings(port: 0, logLevel: .warning, tokens: AccessTokens(admin: admin, internal: `internal`), maxBodyBytes: 1024,
-                       backendTimeout: .milliseconds(300))
+                       backendTimeout: .milliseconds(300), requestDeadline: .milliseconds(600))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
         try JSONResponse.decode(T.self, from: response.body)
+    }
+
+    /// A lone replica leads once its election has run: wait for that.
+    static func waitUntilReady(_ client: some TestClientProtocol) async throws {
+        for _ in 0..<100 {
+            if try await client.execute(uri: "/ready", method: .get, headers: [:], body: nil).status == .ok { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the replica never became ready")
     }
 
     static func errorCode(_ response: TestResponse) -> String? {
@@ -37,6 +46,7 @@ struct RouterTests {
         let app = try await buildCatalogApplication(CatalogConfiguration(
             server: Self.server(), replica: ReplicaSettings(me: me, peers: [], databaseURL: Self.tempDatabase()), frontEnds: []))
         try await app.test(.router) { client in
+            try await Self.waitUntilReady(client)
             try await client.execute(uri: "/books/1", method: .get, headers: [.xRequestID: "trace-1"]) { (response) throws in
                 #expect(response.status == .ok)
                 #expect(response.headers[.xServedBy] == "catalog-1")
@@ -99,6 +109,7 @@ struct RouterTests {
             server: Self.server(), replica: ReplicaSettings(me: me, peers: [], databaseURL: Self.tempDatabase()),
             catalogs: Self.unreachable))
         try await app.test(.router) { client in
+            try await Self.waitUntilReady(client)
             try await client.execute(uri: "/orders", method: .get) { (response) throws in
                 #expect(try Self.decode(OrderList.self, response).items.isEmpty)
             }

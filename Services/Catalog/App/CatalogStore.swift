@@ -112,6 +112,17 @@ public struct CatalogStore: Sendable {
         }
     }
 
+    /// How the replication layer applies, exports and replaces this store's state.
+    public var replicated: ReplicatedState {
+        ReplicatedState(
+            apply: apply,
+            export: { db in try JSONResponse.encodeString(try await db.raw("\(unsafeRaw: Self.columns) ORDER BY id").all().map(Self.book(from:))) },
+            replace: { state, db in
+                try await db.raw("DELETE FROM books").run()
+                for book in try JSONResponse.decode([Book].self, from: state) { try await Self.upsert(book, in: db) }
+            })
+    }
+
     // MARK: Rows
 
     static let columns = "SELECT id, title, topic, quantity, price_cents, version FROM books"

@@ -6,14 +6,18 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
     let logger = ServiceApplication.logger(name: "front", level: configuration.server.logLevel)
     let client = BackendClient()
     let cache = ReadCache(capacity: configuration.cacheCapacity)
-    let catalogs = ReplicaRotation(configuration.catalogs)
+    let catalogs = ReplicaRotation(configuration.catalogs, startDown: true)
+    let orders = ReplicaRotation(configuration.orders, startDown: true)
     let routes = ServiceApplication.makeRoutes()
     FrontController(
-        reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, timeout: configuration.server.backendTimeout),
-        cache: cache, catalogs: catalogs, orders: ReplicaRotation(configuration.orders), client: client,
+        reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, settings: configuration.server),
+        cache: cache, catalogs: catalogs, orders: orders, client: client,
         settings: configuration.server
     ).add(to: routes)
-    var app = ServiceApplication.make(routes: routes, name: "front", settings: configuration.server, services: [client], logger: logger)
+    var app = ServiceApplication.make(routes: routes, name: "front", settings: configuration.server, services: [client, HealthWatch(
+            catalogs: catalogs, orders: orders, cache: cache, client: client,
+            interval: configuration.healthInterval, lease: configuration.lease, logger: logger)],
+        logger: logger)
     app.beforeServerStarts {
         configuration.server.tokens.warnIfOpen(logger: logger)
         logger.info("front end starting", metadata: [

@@ -9,7 +9,7 @@ struct CatalogReads: Sendable {
     let cache: ReadCache
     let catalogs: ReplicaRotation
     let client: BackendClient
-    let timeout: Duration
+    let settings: ServerSettings
 
     struct Answer: Sendable {
         var value: ReadCache.Value
@@ -40,7 +40,9 @@ struct CatalogReads: Sendable {
         if let entry = await cache.lookup(key) {
             return Answer(value: entry.value, servedBy: entry.servedBy, hit: true)
         }
-        let (reply, replica) = try await catalogs.call(service: "catalog") { catalog in
+        let (reply, replica) = try await catalogs.call(
+            service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout
+        ) { catalog, timeout in
             try await client.send(.GET, catalog.url + path, headers: [("X-Request-ID", context.requestID)], timeout: timeout)
         }
         guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }

@@ -7,12 +7,19 @@ public struct FrontConfiguration: Sendable {
     public var catalogs: [ReplicaEndpoint]
     public var orders: [ReplicaEndpoint]
     public var cacheCapacity: Int
+    /// How often every replica's readiness is checked.
+    public var healthInterval: Duration
+    /// With no catalog replica heard from for this long, the cache is emptied.
+    public var lease: Duration
 
-    public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int) {
+    public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int,
+                healthInterval: Duration = .milliseconds(250), lease: Duration = .milliseconds(1000)) {
         self.server = server
         self.catalogs = catalogs
         self.orders = orders
         self.cacheCapacity = cacheCapacity
+        self.healthInterval = healthInterval
+        self.lease = lease
     }
 }
 
@@ -25,6 +32,12 @@ public struct FrontOptions: ParsableArguments, Sendable {
 
     @Option(help: "Entries the read cache holds; 0 turns it off. [env: BAZAR_CACHE_CAPACITY, default: 1000]")
     public var cacheCapacity: Int?
+
+    @Option(help: "Interval of health checks of every replica, in milliseconds. [env: BAZAR_HEALTH_INTERVAL_MS, default: 250]")
+    public var healthIntervalMs: Int?
+
+    @Option(help: "With no catalog replica heard from for this long (ms), the cache is emptied. [env: BAZAR_LEASE_MS, default: 1000]")
+    public var leaseMs: Int?
 
     public init() {}
 
@@ -39,6 +52,8 @@ public struct FrontOptions: ParsableArguments, Sendable {
             orders: try Setting.replicas(
                 Setting.string(orders, env: "BAZAR_ORDERS", default: LocalDefaults.orders),
                 setting: "BAZAR_ORDERS"),
-            cacheCapacity: capacity)
+            cacheCapacity: capacity,
+            healthInterval: .milliseconds(try Setting.int(healthIntervalMs, env: "BAZAR_HEALTH_INTERVAL_MS", default: 250)),
+            lease: .milliseconds(try Setting.int(leaseMs, env: "BAZAR_LEASE_MS", default: 1000)))
     }
 }

@@ -32,21 +32,21 @@ struct FrontController: Sendable {
             // The request id makes the purchase at-most-once across retries (G5).
             let requestID = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
             let body = try JSONResponse.encode(CreateOrderRequest(bookID: id, requestID: requestID))
-            return try await relay(orders, service: "order", context: context) { order in
-                try await client.send(.POST, order.url + "/orders", body: body, headers: forwarded(context), timeout: settings.backendTimeout)
+            return try await relay(orders, service: "order", context: context) { order, timeout in
+                try await client.send(.POST, order.url + "/orders", body: body, headers: forwarded(context), timeout: timeout)
             }
         }
         routes.get("/orders/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
             let path = "/orders/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)
-            return try await relay(orders, service: "order", context: context) { order in
-                try await client.send(.GET, order.url + path, headers: forwarded(context), timeout: settings.backendTimeout)
+            return try await relay(orders, service: "order", context: context) { order, timeout in
+                try await client.send(.GET, order.url + path, headers: forwarded(context), timeout: timeout)
             }
         }
         routes.get("/orders") { request, context in
             let query = request.uri.query.map { "?" + $0 } ?? ""
-            return try await relay(orders, service: "order", context: context) { order in
-                try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: settings.backendTimeout)
+            return try await relay(orders, service: "order", context: context) { order, timeout in
+                try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: timeout)
             }
         }
         routes.patch("/books/:id") { request, context in
@@ -68,9 +68,7 @@ struct FrontController: Sendable {
         }
         routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         routes.get("/ready") { _, _ in
-            async let catalogReady = anyReady(catalogs)
-            async let orderReady = anyReady(orders)
-            guard await catalogReady, await orderReady else {
+            guard catalogs.anyUp, orders.anyUp else {
                 throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")
             }
             return JSONResponse.make(["status": "ready"])
@@ -88,9 +86,10 @@ struct FrontController: Sendable {
     /// Sends a call to a replica in turn and relays its answer, success or contract error.
     func relay(
         _ rotation: ReplicaRotation, service: String, context: BazarRequestContext,
-        _ call: (ReplicaEndpoint) async throws -> BackendClient.Reply
+        _ call: (ReplicaEndpoint, Duration) async throws -> BackendClient.Reply
     ) async throws -> Response {
-        let (reply, replica) = try await rotation.call(service: service, call)
+        let (reply, replica) = try await rotation.call(
+            service: service, deadline: settings.requestDeadline, perAttempt: settings.backendTimeout, call)
         guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
         return JSONResponse.raw(reply.body, status: .init(code: reply.status), headers: [.xServedBy: replica.name.description])
     }
@@ -101,20 +100,8 @@ struct FrontController: Sendable {
         let body = try await request.collectBody(limit: settings.maxBodyBytes)
         let headers = forwarded(context, authorization: request.headers[.authorization])
         let method = HTTPMethod(rawValue: request.method.rawValue)
-        return try await relay(catalogs, service: "catalog", context: context) { catalog in
-            try await client.send(method, catalog.url + path, body: body, headers: headers, timeout: settings.backendTimeout)
-        }
-    }
-
-    func anyReady(_ rotation: ReplicaRotation) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            for replica in rotation.replicas {
-                group.addTask {
-                    (try? await client.send(.GET, replica.url + "/ready", timeout: .milliseconds(500)))?.isSuccess ?? false
-                }
-            }
-            for await ready in group where ready { return true }
-            return false
+        return try await relay(catalogs, service: "catalog", context: context) { catalog, timeout in
+            try await client.send(method, catalog.url + path, body: body, headers: headers, timeout: timeout)
         }
     }
 }

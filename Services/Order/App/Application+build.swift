@@ -4,7 +4,7 @@ import Hummingbird
 /// Builds an order replica: its database, replicator, routes and background services.
 public func buildOrderApplication(_ configuration: OrderConfiguration) async throws -> some ApplicationProtocol {
     let runtime = try await ReplicaRuntime(server: configuration.server, replica: configuration.replica) {
-        OrderStore(database: $0).apply
+        OrderStore(database: $0).replicated
     }
     let store = OrderStore(database: runtime.database)
     let routes = ServiceApplication.makeRoutes()
@@ -12,7 +12,7 @@ public func buildOrderApplication(_ configuration: OrderConfiguration) async thr
         store: store, replicator: runtime.replicator, forwarding: runtime.forwarding,
         catalog: CatalogPurchases(
             catalogs: ReplicaRotation(configuration.catalogs), client: runtime.client,
-            timeout: configuration.server.backendTimeout),
+            settings: configuration.server),
         settings: configuration.server
     ).add(to: routes)
     return runtime.makeApplication(routes: routes, prepare: store.prepare)

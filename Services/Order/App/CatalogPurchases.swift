@@ -6,11 +6,11 @@ import BazarService
 struct CatalogPurchases: Sendable {
     let catalogs: ReplicaRotation
     let client: BackendClient
-    let timeout: Duration
+    let settings: ServerSettings
 
     func take(bookID: Int, requestID: String, context: BazarRequestContext) async throws -> PurchaseReceipt {
         let body = try JSONResponse.encode(PurchaseRequest(requestID: requestID))
-        let (reply, _) = try await catalogs.call(service: "catalog") { catalog in
+        let (reply, _) = try await catalogs.call(service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout) { catalog, timeout in
             try await client.send(.POST, "\(catalog.url)/books/\(bookID)/purchase", body: body,
                                   headers: [("X-Request-ID", context.requestID)], timeout: timeout)
         }

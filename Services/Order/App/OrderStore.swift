@@ -61,14 +61,29 @@ public struct OrderStore: Sendable {
         try await Self.insert(recorded.order, requestID: recorded.requestID, in: db)
     }
 
+    /// How the replication layer applies, exports and replaces this store's state.
+    public var replicated: ReplicatedState {
+        ReplicatedState(
+            apply: apply,
+            export: { db in try JSONResponse.encodeString(try await db.raw("\(unsafeRaw: Self.columns)").all().map(Self.order(from:))) },
+            replace: { state, db in
+                try await db.raw("DELETE FROM orders").run()
+                for order in try JSONResponse.decode([Order].self, from: state) { try await Self.insertOrder(order, in: db) }
+            })
+    }
+
     static func insert(_ order: Order, requestID: String, in db: any SQLDatabase) async throws {
+        try await insertOrder(order, in: db)
+        try await ReplicationLog.recordResult(try JSONResponse.encodeString(order), for: requestID, in: db)
+    }
+
+    static func insertOrder(_ order: Order, in db: any SQLDatabase) async throws {
         try await db.raw("""
             INSERT INTO orders (order_id, book_id, title, price_cents, created_at)
             VALUES (\(bind: order.orderID), \(bind: order.bookID), \(bind: order.title), \(bind: order.price.cents),
                     \(bind: BazarJSON.rfc3339(order.createdAt)))
             ON CONFLICT (order_id) DO NOTHING
             """).run()
-        try await ReplicationLog.recordResult(try JSONResponse.encodeString(order), for: requestID, in: db)
     }
 
     static let columns = "SELECT order_id, book_id, title, price_cents, created_at FROM orders"

@@ -1,0 +1,88 @@
+import BazarModels
+import Logging
+
+/// Watches the leader from a follower. When the leader has been silent for the election timeout,
+/// it asks every peer for its replication status: it follows a replica that leads, and when none
+/// does, the live replica with the most up-to-date log takes over (the lowest-numbered one on a
+/// tie) in a term newer than any it heard of. A replica that was leader and comes back finds the
+/// new leader this way and follows it: leadership is sticky.
+actor LeaderElection {
+    let replicator: Replicator
+    let client: BackendClient
+    let tokens: AccessTokens
+    let settings: Replicator.Settings
+    let logger: Logger
+    let startedAt = ContinuousClock.now
+    private var stopped = false
+
+    init(replicator: Replicator, client: BackendClient, tokens: AccessTokens, settings: Replicator.Settings, logger: Logger) {
+        self.replicator = replicator
+        self.client = client
+        self.tokens = tokens
+        self.settings = settings
+        self.logger = logger
+    }
+
+    func stop() { stopped = true }
+
+    func run() async {
+        let group = replicator.group
+        while !stopped, !Task.isCancelled {
+            if !(await group.isLeader) {
+                let silent = await group.lastContact.map { ContinuousClock.now - $0 }
+                if silent.map({ $0 >= settings.electionTimeout }) ?? true {
+                    await lookForLeader()
+                }
+            }
+            try? await Task.sleep(for: settings.heartbeat / 2)
+        }
+    }
+
+    func lookForLeader() async {
+        let group = replicator.group
+        let statuses = await probePeers()
+        let term = await group.term
+        if let leading = statuses.first(where: { $0.role == .leader && $0.term >= term && $0.leader == $0.replica }),
+           let name = ReplicaName(leading.replica) {
+            logger.info("following the leader a probe found", metadata: ["leader": "\(name)", "term": "\(leading.term)"])
+            try? await replicator.follow(leader: name, term: leading.term)
+            return
+        }
+        // Nobody leads: the most up-to-date live replica takes over, the lowest-numbered on a tie.
+        let me = group.me
+        let candidates = [(me, await replicator.lastPosition())] + statuses.compactMap { status in
+            ReplicaName(status.replica).map { ($0, ReplicationLog.Position(seq: status.lastSeq, term: status.lastTerm)) }
+        }
+        let best = candidates.max { a, b in a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }!.0
+        // At start a higher-numbered replica gives lower-numbered ones time to come up first.
+        let grace = settings.electionTimeout * (me.number - 1)
+        guard best == me, statuses.isEmpty ? ContinuousClock.now - startedAt >= grace : true else {
+            await group.deferElection()
+            return
+        }
+        let newTerm = max(term, statuses.map(\.term).max() ?? 0) + 1
+        do {
+            try await replicator.becomeLeader(term: newTerm)
+        } catch {
+            logger.error("could not take over", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func probePeers() async -> [ReplicationStatus] {
+        let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        let client = self.client, timeout = settings.heartbeat * 2
+        return await withTaskGroup(of: ReplicationStatus?.self) { tasks in
+            for peer in replicator.group.peers {
+                tasks.addTask {
+                    guard let reply = try? await client.send(.GET, peer.url + "/replication/status", headers: headers,
+                                                             timeout: timeout),
+                          reply.isSuccess else { return nil }
+                    return try? reply.decode(ReplicationStatus.self)
+                }
+            }
+            var statuses: [ReplicationStatus] = []
+            for await status in tasks { if let status { statuses.append(status) } }
+            return statuses
+        }
+    }
+}
