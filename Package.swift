@@ -58,6 +58,8 @@ let package = Package(
             ],
             path: "Tests/UnitTests"
         ),
-        .testTarget(name: "SystemTests", dependencies: ["BazarCluster"], path: "Tests/SystemTests"),
+        // Fault injection: concurrent clients, faults on real processes, and checks of G1-G6.
+        .target(name: "BazarHarness", dependencies: ["BazarCluster"], path: "Tests/Harness"),
+        .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness"], path: "Tests/SystemTests"),
     ]
 )

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One write in a service's replication log. The leader assigns `seq` (gap-free, from 1) and
 /// commits the entry in the same transaction as the write; followers apply entries in `seq` order.
 /// `effect` is the service's own JSON description of the write's result (a post-image), so that
@@ -30,19 +32,36 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
     public var previousSeq: Int64
     public var previousTerm: Int64
     public var entries: [ReplicationEntry]
+    /// Grows with every batch of a term: a follower drops a batch that arrives after a newer one
+    /// (a retry that sat in a paused follower's socket).
+    public var number: Int64
+    /// When the leader sent it (milliseconds since 1970): a follower's read lease runs from here,
+    /// not from when the batch arrived.
+    public var sentAt: Int64
+    /// Whether the leader counts this follower in sync, that is, waits for it before answering
+    /// writes. Only then may the follower serve reads.
+    public var inSync: Bool
 
-    public init(leader: String, term: Int64, previousSeq: Int64, previousTerm: Int64, entries: [ReplicationEntry]) {
+    public init(leader: String, term: Int64, previousSeq: Int64, previousTerm: Int64, entries: [ReplicationEntry],
+                number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now(), inSync: Bool = true) {
         self.leader = leader
         self.term = term
         self.previousSeq = previousSeq
         self.previousTerm = previousTerm
         self.entries = entries
+        self.number = number
+        self.sentAt = sentAt
+        self.inSync = inSync
     }
 
+    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
     enum CodingKeys: String, CodingKey {
-        case leader, term, entries
+        case leader, term, entries, number
         case previousSeq = "previous_seq"
         case previousTerm = "previous_term"
+        case sentAt = "sent_at"
+        case inSync = "in_sync"
     }
 }
 
@@ -83,18 +102,25 @@ public struct ReplicationSnapshot: Codable, Hashable, Sendable {
     public var state: String
     /// Every request id with its stored answer, so that at-most-once survives the snapshot.
     public var results: [String: String]
+    /// As in a batch.
+    public var number: Int64
+    public var sentAt: Int64
 
-    public init(leader: String, term: Int64, lastSeq: Int64, lastTerm: Int64, state: String, results: [String: String]) {
+    public init(leader: String, term: Int64, lastSeq: Int64, lastTerm: Int64, state: String, results: [String: String],
+                number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now()) {
         self.leader = leader
         self.term = term
         self.lastSeq = lastSeq
         self.lastTerm = lastTerm
         self.state = state
         self.results = results
+        self.number = number
+        self.sentAt = sentAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case leader, term, state, results
+        case leader, term, state, results, number
+        case sentAt = "sent_at"
         case lastSeq = "last_seq"
         case lastTerm = "last_term"
     }
@@ -138,15 +164,40 @@ public struct CacheInvalidation: Codable, Hashable, Sendable {
     public var bookID: Int
     public var topic: String
     public var version: Int
+    /// When the leader sent it (ms since 1970): it also renews the front end's cache lease.
+    public var sentAt: Int64?
 
-    public init(bookID: Int, topic: String, version: Int) {
+    public init(bookID: Int, topic: String, version: Int, sentAt: Int64? = nil) {
         self.bookID = bookID
         self.topic = topic
         self.version = version
+        self.sentAt = sentAt
     }
 
     enum CodingKeys: String, CodingKey {
         case bookID = "book_id"
         case topic, version
+        case sentAt = "sent_at"
+    }
+}
+
+/// The catalog leader's heartbeat to a front end: the front may serve from its cache for one
+/// lease from `sentAt`. A leader that cannot deliver an invalidation waits that long before it
+/// answers the write, so a front it cannot reach has stopped using its cache by then.
+public struct CacheLease: Codable, Hashable, Sendable {
+    public var leader: String
+    public var sentAt: Int64
+    public var leaseMs: Int64
+
+    public init(leader: String, sentAt: Int64, leaseMs: Int64) {
+        self.leader = leader
+        self.sentAt = sentAt
+        self.leaseMs = leaseMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case leader
+        case sentAt = "sent_at"
+        case leaseMs = "lease_ms"
     }
 }

@@ -11,17 +11,20 @@ public struct PurchaseReceipt: Codable, Hashable, Sendable {
     public var title: String
     public var price: Money
     public var requestID: String
+    /// The book's version after the sale: a reader that sees an older one missed the sale.
+    public var version: Int?
 
-    public init(bookID: Int, title: String, price: Money, requestID: String) {
+    public init(bookID: Int, title: String, price: Money, requestID: String, version: Int? = nil) {
         self.bookID = bookID
         self.title = title
         self.price = price
         self.requestID = requestID
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
         case bookID = "book_id"
-        case title, price
+        case title, price, version
         case requestID = "request_id"
     }
 }

@@ -18,4 +18,7 @@ extension HTTPField.Name {
     public static let xCache = Self("X-Cache")!
     public static let xServedBy = Self("X-Served-By")!
     public static let idempotencyKey = Self("Idempotency-Key")!
+    /// The version of the book an answer shows or a write produced (beside the contract, for
+    /// clients and tests that check they never read older than what they wrote).
+    public static let xBookVersion = Self("X-Book-Version")!
 }

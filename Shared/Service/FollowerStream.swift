@@ -25,6 +25,10 @@ actor FollowerStream {
     private var acknowledged: Int64 = -1
     private var acknowledgedTerm: Int64?
     private var snapshotNeeded = false
+    /// The newest entry the leader has committed, as far as this stream has been told.
+    private var latestSeq: Int64 = 0
+    /// Numbers the messages of this term, so the follower can drop late ones.
+    private var messageNumber: Int64 = 0
     private(set) var isInSync = true
     private var failingSince: ContinuousClock.Instant?
     /// When the last batch that the follower accepted was sent: the leader's own read lease.
@@ -56,6 +60,7 @@ actor FollowerStream {
         acknowledged = -1
         acknowledgedTerm = nil
         snapshotNeeded = false
+        messageNumber = 0
         isInSync = true
         failingSince = nil
         confirmedAt = nil
@@ -64,6 +69,7 @@ actor FollowerStream {
     }
 
     func enqueue(_ entry: ReplicationEntry) {
+        latestSeq = max(latestSeq, entry.seq)
         if isInSync { pending.append(entry) }
         wake()
     }
@@ -125,7 +131,9 @@ actor FollowerStream {
         if acknowledged < 0 {
             // First contact: ask where the follower stands before sending anything.
             let last = try await log.lastPosition()
-            let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [])
+            latestSeq = max(latestSeq, last.seq)
+            let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
+                                         number: nextNumber(), inSync: isInSync)
             return (try await post("/internal/replication/append", batch), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
         }
         let entries: [ReplicationEntry]?
@@ -139,7 +147,8 @@ actor FollowerStream {
         guard let entries, entries.first.map({ $0.seq == acknowledged + 1 }) ?? true, let previousTerm else {
             return try await sendSnapshot()
         }
-        let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries)
+        let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
+                                     number: nextNumber(), inSync: isInSync)
         let ack = try await post("/internal/replication/append", batch)
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))
@@ -150,8 +159,15 @@ actor FollowerStream {
         return try await log.term(at: acknowledged)
     }
 
+    private func nextNumber() -> Int64 {
+        messageNumber += 1
+        return messageNumber
+    }
+
     private func sendSnapshot() async throws -> (ReplicationAck, Sent) {
-        let state = try await snapshot()
+        var state = try await snapshot()
+        state.number = nextNumber()
+        state.sentAt = ReplicationBatch.now()
         logger.info("sending a snapshot", metadata: ["follower": "\(follower.name)", "seq": "\(state.lastSeq)"])
         let ack = try await post("/internal/replication/snapshot", state)
         return (ack, Sent(lastSeq: state.lastSeq, lastTerm: state.lastTerm, isHeartbeat: false, isShort: true))
@@ -189,7 +205,9 @@ actor FollowerStream {
             return true
         }
         confirmedAt = sentAt
-        if !isInSync, sent.isShort, ack.lastSeq >= sent.lastSeq, pending.isEmpty || pending.first!.seq == ack.lastSeq + 1 {
+        // Back in sync only when the follower holds every entry committed so far: writes acknowledged
+        // while it was out did not wait for it.
+        if !isInSync, ack.lastSeq >= latestSeq {
             isInSync = true
             logger.info("follower in sync", metadata: ["follower": "\(follower.name)", "seq": "\(acknowledged)"])
         }

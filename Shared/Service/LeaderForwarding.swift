@@ -23,6 +23,7 @@ public struct LeaderForwarding: Sendable {
         }
         var headers: [(String, String)] = [("X-Request-ID", context.requestID), ("X-Bazar-Forwarded", group.me.description)]
         if let authorization = request.headers[.authorization] { headers.append(("Authorization", authorization)) }
+        if let key = request.headers[.idempotencyKey] { headers.append(("Idempotency-Key", key)) }
         let reply: BackendClient.Reply
         do {
             reply = try await client.send(

@@ -20,6 +20,8 @@ public actor Replicator: Service {
     private var position = ReplicationLog.Position.start
     private var lease: ReadLease
     private var opened = false
+    /// The newest batch seen, as (term, number): older ones arriving late are dropped.
+    private var newestBatch: (term: Int64, number: Int64) = (0, -1)
     private var openWaiters: [CheckedContinuation<Void, Never>] = []
 
     public struct Settings: Sendable {
@@ -177,8 +179,9 @@ public actor Replicator: Service {
 
     /// Applies a push from the leader. Answers how far this replica's log reaches.
     public func receive(_ batch: ReplicationBatch) async throws -> ReplicationAck {
-        let arrival = ContinuousClock.now
-        guard try await accept(leader: batch.leader, term: batch.term, at: arrival) else { return await refusal() }
+        let sent = ReadLease.instant(sentAt: batch.sentAt)
+        guard isNewest(term: batch.term, number: batch.number) else { return await refusal() }
+        guard try await accept(leader: batch.leader, term: batch.term, at: sent) else { return await refusal() }
         let applied = try await turn.run {
             try await self.log.applyFromLeader(batch, applyEffect: self.state.apply)
         }
@@ -188,10 +191,10 @@ public actor Replicator: Service {
                 position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
                 if last % 1000 == 0 { try await turn.run { try await self.log.compact(keeping: self.settings.logKeep) } }
             }
-            lease.renew(at: arrival, caughtUp: last >= (batch.entries.last?.seq ?? batch.previousSeq))
+            lease.renew(at: sent, caughtUp: batch.inSync && last >= (batch.entries.last?.seq ?? batch.previousSeq))
             return await acknowledgement(accepted: true)
         case .gap:
-            lease.renew(at: arrival, caughtUp: false)
+            lease.renew(at: sent, caughtUp: false)
             return await acknowledgement(accepted: false)
         case .diverged:
             lease.revoke()
@@ -202,8 +205,9 @@ public actor Replicator: Service {
 
     /// Replaces this replica's state by the leader's snapshot.
     public func install(_ snapshot: ReplicationSnapshot) async throws -> ReplicationAck {
-        let arrival = ContinuousClock.now
-        guard try await accept(leader: snapshot.leader, term: snapshot.term, at: arrival) else { return await refusal() }
+        let sent = ReadLease.instant(sentAt: snapshot.sentAt)
+        guard isNewest(term: snapshot.term, number: snapshot.number) else { return await refusal() }
+        guard try await accept(leader: snapshot.leader, term: snapshot.term, at: sent) else { return await refusal() }
         try await turn.run {
             try await self.log.database.transaction { db in
                 try await self.state.replace(snapshot.state, db)
@@ -211,7 +215,8 @@ public actor Replicator: Service {
             }
         }
         position = ReplicationLog.Position(seq: snapshot.lastSeq, term: snapshot.lastTerm)
-        lease.renew(at: arrival, caughtUp: true)
+        // Caught up, but not yet counted in sync by the leader: reads wait for the next batch.
+        lease.renew(at: sent, caughtUp: false)
         logger.notice("installed the leader's snapshot", metadata: ["leader": "\(snapshot.leader)", "seq": "\(snapshot.lastSeq)"])
         return await acknowledgement(accepted: true)
     }
@@ -226,6 +231,13 @@ public actor Replicator: Service {
     }
 
     // MARK: Helpers
+
+    /// Drops a message that arrives after a newer one of the same term.
+    private func isNewest(term: Int64, number: Int64) -> Bool {
+        if term == newestBatch.term, number <= newestBatch.number { return false }
+        if term >= newestBatch.term { newestBatch = (term, number) }
+        return true
+    }
 
     private func accept(leader name: String, term: Int64, at arrival: ContinuousClock.Instant) async throws -> Bool {
         guard let leader = ReplicaName(name) else { return false }

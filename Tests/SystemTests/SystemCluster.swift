@@ -19,9 +19,8 @@ struct SystemCluster: Sendable {
     }
 
     /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
-    static func with<T: Sendable>(
-        _ storage: Storage = .sqlite, _ body: @Sendable (SystemCluster) async throws -> T
-    ) async throws -> T {
+    /// A layout on free ports in a new temporary directory, with tokens set.
+    static func makeLayout(_ storage: Storage) throws -> ClusterLayout {
         let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"].map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-system-\(UUID().uuidString.prefix(8))")
@@ -37,6 +36,15 @@ struct SystemCluster: Sendable {
         layout.environment = [
             "BAZAR_ADMIN_TOKEN": adminToken, "BAZAR_INTERNAL_TOKEN": internalToken, "BAZAR_LOG_LEVEL": "info",
         ]
+        return layout
+    }
+
+    /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
+    static func with<T: Sendable>(
+        _ storage: Storage = .sqlite, _ body: @Sendable (SystemCluster) async throws -> T
+    ) async throws -> T {
+        let layout = try makeLayout(storage)
+        let data = layout.dataDirectory
         let cluster = LocalCluster(layout: layout)
         let system = SystemCluster(cluster: cluster, layout: layout)
         do {

@@ -1,6 +1,7 @@
 import BazarModels
 import BazarService
 import Logging
+import Synchronization
 import Testing
 @testable import CatalogService
 
@@ -48,7 +49,7 @@ struct CatalogStoreTests {
             let replicator = try await Self.leader(database)
             let first = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
             guard case .sold(let receipt, let book) = first else { Issue.record("expected a sale, got \(first)"); return }
-            #expect(receipt == PurchaseReceipt(bookID: 1, title: "One", price: Money(cents: 500), requestID: "r1"))
+            #expect(receipt == PurchaseReceipt(bookID: 1, title: "One", price: Money(cents: 500), requestID: "r1", version: 2))
             #expect(book.quantity == 0 && book.version == 2)
             let again = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
             guard case .repeated(let repeated) = again else { Issue.record("expected the first receipt, got \(again)"); return }
@@ -58,7 +59,12 @@ struct CatalogStoreTests {
             let missing = try await replicator.commit(requestID: "r3") { try await store.purchase(bookID: 9, requestID: "r3", in: $0) }
             guard case .notFound = missing else { Issue.record("expected not found, got \(missing)"); return }
             #expect(try await store.book(id: 1)?.quantity == 0)
-            #expect(try await ReplicationLog(database: database).lastSeq() == 1)
+            // A refusal is final for its request id, even after a restock.
+            _ = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 1, count: 1, requestID: nil, in: $0) }
+            let replay = try await replicator.commit(requestID: "r2") { try await store.purchase(bookID: 1, requestID: "r2", in: $0) }
+            guard case .outOfStock = replay else { Issue.record("expected the first answer, got \(replay)"); return }
+            #expect(try await store.book(id: 1)?.quantity == 1)
+            #expect(try await ReplicationLog(database: database).lastSeq() == 3)
         }
     }
 
@@ -93,17 +99,19 @@ struct CatalogStoreTests {
             try await store.prepare()
             let replicator = try await Self.leader(database)
             let priced = try await replicator.commit(requestID: nil) {
-                try await store.update(bookID: 2, patch: BookPatch(price: Money(cents: 1234)), in: $0)
+                try await store.update(bookID: 2, patch: BookPatch(price: Money(cents: 1234)), requestID: nil, in: $0)
             }
             #expect(priced?.price == Money(cents: 1234))
             #expect(priced?.quantity == SeedCatalog.books[1].quantity)
             let emptied = try await replicator.commit(requestID: nil) {
-                try await store.update(bookID: 2, patch: BookPatch(quantity: 0), in: $0)
+                try await store.update(bookID: 2, patch: BookPatch(quantity: 0), requestID: nil, in: $0)
             }
             #expect(emptied?.quantity == 0 && emptied?.price == Money(cents: 1234))
-            let restocked = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 2, count: 5, in: $0) }
+            let restocked = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 2, count: 5, requestID: "restock:r1", in: $0) }
             #expect(restocked?.quantity == 5 && restocked?.version == 4)
-            let missing = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 42, count: 5, in: $0) }
+            let retried = try await replicator.commit(requestID: "restock:r1") { try await store.restock(bookID: 2, count: 5, requestID: "restock:r1", in: $0) }
+            #expect(retried == restocked)
+            let missing = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 42, count: 5, requestID: nil, in: $0) }
             #expect(missing == nil)
         }
     }
@@ -120,15 +128,16 @@ struct CatalogStoreTests {
                 for i in 0..<5 {
                     _ = try await leader.commit(requestID: "p\(i)") { try await leaderStore.purchase(bookID: 1 + i % 3, requestID: "p\(i)", in: $0) }
                 }
-                _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, in: $0) }
+                _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, requestID: nil, in: $0) }
                 let catalog1 = ReplicaEndpoint(name: ReplicaName("catalog-1")!, url: "http://127.0.0.1:1")
                 let follower = Self.replicator(followerDB, name: "catalog-2", peers: [catalog1])
                 try await follower.open()
                 let entries = try #require(try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100))
                 #expect(entries.count == 6)
+                let numbers = Counter()
                 func batch(after previous: Int, _ slice: ArraySlice<ReplicationEntry>, term: Int64 = 1) -> ReplicationBatch {
                     ReplicationBatch(leader: "catalog-1", term: term, previousSeq: Int64(previous),
-                                     previousTerm: previous == 0 ? 0 : 1, entries: Array(slice))
+                                     previousTerm: previous == 0 ? 0 : 1, entries: Array(slice), number: numbers.next())
                 }
                 // A gap is refused and answered with how far the follower is.
                 let gap = try await follower.receive(batch(after: 3, entries.dropFirst(3)))
@@ -169,25 +178,35 @@ extension CatalogStoreTests {
                 try await leader.becomeLeader(term: 2)
                 _ = try await leader.commit(requestID: "kept") { try await leaderStore.purchase(bookID: 2, requestID: "kept", in: $0) }
                 let position = try await ReplicationLog(database: leaderDB).lastPosition()
-                let heartbeat = ReplicationBatch(leader: "catalog-2", term: 2, previousSeq: position.seq, previousTerm: position.term, entries: [])
-                let answer = try await stale.receive(heartbeat)
+                func heartbeat(_ number: Int64) -> ReplicationBatch {
+                    ReplicationBatch(leader: "catalog-2", term: 2, previousSeq: position.seq, previousTerm: position.term, entries: [], number: number)
+                }
+                let answer = try await stale.receive(heartbeat(1))
                 #expect(answer.needsSnapshot && !answer.accepted)
                 #expect(await stale.group.isLeader == false)
                 #expect(await stale.canServeReads() == false)
                 let snapshot = ReplicationSnapshot(
                     leader: "catalog-2", term: 2, lastSeq: position.seq, lastTerm: position.term,
                     state: try await leaderDB.read { try await leaderStore.replicated.export($0) },
-                    results: try await leaderDB.read { try await ReplicationLog.allResults(in: $0) })
+                    results: try await leaderDB.read { try await ReplicationLog.allResults(in: $0) }, number: 2)
                 let installed = try await stale.install(snapshot)
                 #expect(installed.accepted && installed.lastSeq == position.seq)
                 #expect(try await staleStore.books(topic: nil) == leaderStore.books(topic: nil))
                 #expect(try await staleDB.read { try await ReplicationLog.result(for: "lost", in: $0) } == nil)
                 #expect(try await staleDB.read { try await ReplicationLog.result(for: "kept", in: $0) } != nil)
                 // The next push continues from the snapshot's position.
-                let next = try await stale.receive(heartbeat)
+                #expect(await stale.canServeReads() == false)
+                let next = try await stale.receive(heartbeat(3))
                 #expect(next.accepted)
                 #expect(await stale.canServeReads())
             }
         }
     }
+}
+
+
+/// Numbers test batches in order, as a leader's stream does.
+final class Counter: Sendable {
+    private let value = Mutex<Int64>(0)
+    func next() -> Int64 { value.withLock { $0 += 1; return $0 } }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// The five Bazar processes of a `ClusterLayout`, started, stopped, killed, paused and resumed
 /// one by one. `bazar up` and the system and fault tests drive Bazar through it.
 public actor LocalCluster {
-    public let layout: ClusterLayout
+    public nonisolated let layout: ClusterLayout
     private var processes: [String: Process] = [:]
     private let client = BackendClient.shared
 
@@ -15,6 +15,7 @@ public actor LocalCluster {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Starts every member that is not running.

@@ -7,13 +7,16 @@ public func buildCatalogApplication(_ configuration: CatalogConfiguration) async
         CatalogStore(database: $0).replicated
     }
     let store = CatalogStore(database: runtime.database)
+    let notifier = FrontEndNotifier(
+        frontEnds: configuration.frontEnds, client: runtime.client, tokens: configuration.server.tokens,
+        group: runtime.group, lease: configuration.replica.replication.lease,
+        heartbeat: configuration.replica.replication.heartbeat, logger: runtime.logger)
     let routes = ServiceApplication.makeRoutes()
     CatalogController(
-        store: store, replicator: runtime.replicator, forwarding: runtime.forwarding,
-        notifier: FrontEndNotifier(
-            frontEnds: configuration.frontEnds, client: runtime.client, tokens: configuration.server.tokens,
-            logger: runtime.logger),
+        store: store, replicator: runtime.replicator, forwarding: runtime.forwarding, notifier: notifier,
         settings: configuration.server
     ).add(to: routes)
-    return runtime.makeApplication(routes: routes) { try await store.prepare() }
+    var app = runtime.makeApplication(routes: routes) { try await store.prepare() }
+    app.addServices(notifier)
+    return app
 }

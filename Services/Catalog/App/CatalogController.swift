@@ -58,7 +58,10 @@ struct CatalogController: Sendable {
                 throw APIError(.invalidParameter, "quantity must be 0 or more.")
             }
             return try await forwarding.onLeader(request, body: body, context: context) {
-                try await written(id) { db in try await store.update(bookID: id, patch: patch, in: db) }
+                let requestID = Self.requestID(request, kind: "patch")
+                return try await written(id, requestID: requestID) { db in
+                    try await store.update(bookID: id, patch: patch, requestID: requestID, in: db)
+                }
             }
         }
         routes.post("/books/:id/restock") { request, context in
@@ -68,7 +71,10 @@ struct CatalogController: Sendable {
             let restock = try decode(RestockRequest.self, body)
             guard restock.count > 0 else { throw APIError(.invalidParameter, "count must be a whole number above 0.") }
             return try await forwarding.onLeader(request, body: body, context: context) {
-                try await written(id) { db in try await store.restock(bookID: id, count: restock.count, in: db) }
+                let requestID = Self.requestID(request, kind: "restock")
+                return try await written(id, requestID: requestID) { db in
+                    try await store.restock(bookID: id, count: restock.count, requestID: requestID, in: db)
+                }
             }
         }
     }
@@ -77,12 +83,17 @@ struct CatalogController: Sendable {
 
 
     /// A price or stock write: the new record, after the front ends were told.
-    func written(_ id: Int, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Replicator.Outcome<Book?>) async throws -> Response {
-        guard let book = try await replicator.commit(requestID: nil, write) else {
+    func written(_ id: Int, requestID: String?, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Replicator.Outcome<Book?>) async throws -> Response {
+        guard let book = try await replicator.commit(requestID: requestID, write) else {
             throw APIError.notFound("There is no book \(id).")
         }
         await notifier.bookChanged(book)
         return JSONResponse.make(book, headers: replicator.servedBy)
+    }
+
+    /// An admin write's `Idempotency-Key`, kept apart from purchase request ids by its kind.
+    static func requestID(_ request: Request, kind: String) -> String? {
+        request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : "\(kind):\($0)" }
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {

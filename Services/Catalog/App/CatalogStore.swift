@@ -64,7 +64,10 @@ public struct CatalogStore: Sendable {
     /// followed by a write.
     func purchase(bookID: Int, requestID: String, in db: any SQLDatabase) async throws -> Replicator.Outcome<PurchaseOutcome> {
         if let stored = try await ReplicationLog.result(for: requestID, in: db) {
-            return .init(value: .repeated(try JSONResponse.decode(PurchaseReceipt.self, from: stored)), effect: nil)
+            if let receipt = try? JSONResponse.decode(PurchaseReceipt.self, from: stored) {
+                return .init(value: .repeated(receipt), effect: nil)
+            }
+            return .init(value: .outOfStock, effect: nil)
         }
         let sold = try await db.raw("""
             UPDATE books SET quantity = quantity - 1, version = version + 1
@@ -72,16 +75,23 @@ public struct CatalogStore: Sendable {
             RETURNING id, title, topic, quantity, price_cents, version
             """).first().map(Self.book(from:))
         guard let book = sold else {
-            let exists = try await db.raw("SELECT id FROM books WHERE id = \(bind: bookID)").first() != nil
-            return .init(value: exists ? .outOfStock : .notFound, effect: nil)
+            guard let current = try await db.raw("\(unsafeRaw: Self.columns) WHERE id = \(bind: bookID)").first().map(Self.book(from:)) else {
+                return .init(value: .notFound, effect: nil)
+            }
+            // The refusal is this request id's answer from now on, on every replica.
+            let refusal = try JSONResponse.encodeString(PurchaseRefusal(outOfStock: true))
+            try await ReplicationLog.recordResult(refusal, for: requestID, in: db)
+            return .init(value: .outOfStock, effect: try JSONResponse.encodeString(BookChange(book: current, result: refusal)))
         }
-        let receipt = PurchaseReceipt(bookID: book.id, title: book.title, price: book.price, requestID: requestID)
-        try await ReplicationLog.recordResult(try JSONResponse.encodeString(receipt), for: requestID, in: db)
-        return .init(value: .sold(receipt, book), effect: try JSONResponse.encodeString(BookChange(book: book, receipt: receipt)))
+        let receipt = PurchaseReceipt(bookID: book.id, title: book.title, price: book.price, requestID: requestID, version: book.version)
+        let result = try JSONResponse.encodeString(receipt)
+        try await ReplicationLog.recordResult(result, for: requestID, in: db)
+        return .init(value: .sold(receipt, book), effect: try JSONResponse.encodeString(BookChange(book: book, result: result)))
     }
 
-    /// Sets price and/or quantity to absolute values.
-    func update(bookID: Int, patch: BookPatch, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
+    /// Sets price and/or quantity to absolute values; once per request id.
+    func update(bookID: Int, patch: BookPatch, requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
+        if let first = try await Self.earlierResult(of: requestID, in: db) { return first }
         let updated = try await db.raw("""
             UPDATE books SET
                 price_cents = COALESCE(\(bind: patch.price?.cents), price_cents),
@@ -90,25 +100,26 @@ public struct CatalogStore: Sendable {
             WHERE id = \(bind: bookID)
             RETURNING id, title, topic, quantity, price_cents, version
             """).first().map(Self.book(from:))
-        return try Self.changed(updated)
+        return try await Self.changed(updated, requestID: requestID, in: db)
     }
 
-    /// Adds `count` copies.
-    func restock(bookID: Int, count: Int, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
+    /// Adds `count` copies; once per request id, so that a retried restock adds them once.
+    func restock(bookID: Int, count: Int, requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
+        if let first = try await Self.earlierResult(of: requestID, in: db) { return first }
         let updated = try await db.raw("""
             UPDATE books SET quantity = quantity + \(bind: count), version = version + 1
             WHERE id = \(bind: bookID)
             RETURNING id, title, topic, quantity, price_cents, version
             """).first().map(Self.book(from:))
-        return try Self.changed(updated)
+        return try await Self.changed(updated, requestID: requestID, in: db)
     }
 
     /// Applies a leader's entry on a follower.
     @Sendable func apply(_ entry: ReplicationEntry, in db: any SQLDatabase) async throws {
         let change = try JSONResponse.decode(BookChange.self, from: entry.effect)
         try await Self.upsert(change.book, in: db)
-        if let receipt = change.receipt {
-            try await ReplicationLog.recordResult(try JSONResponse.encodeString(receipt), for: receipt.requestID, in: db)
+        if let result = change.result, let requestID = entry.requestID {
+            try await ReplicationLog.recordResult(result, for: requestID, in: db)
         }
     }
 
@@ -127,8 +138,17 @@ public struct CatalogStore: Sendable {
 
     static let columns = "SELECT id, title, topic, quantity, price_cents, version FROM books"
 
-    static func changed(_ book: Book?) throws -> Replicator.Outcome<Book?> {
-        .init(value: book, effect: try book.map { try JSONResponse.encodeString(BookChange(book: $0, receipt: nil)) })
+    /// The outcome of a price or stock write; its request id, if any, will answer the same book.
+    static func changed(_ book: Book?, requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
+        guard let book else { return .init(value: nil, effect: nil) }
+        let result = try JSONResponse.encodeString(book)
+        if let requestID { try await ReplicationLog.recordResult(result, for: requestID, in: db) }
+        return .init(value: book, effect: try JSONResponse.encodeString(BookChange(book: book, result: requestID == nil ? nil : result)))
+    }
+
+    static func earlierResult(of requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?>? {
+        guard let requestID, let stored = try await ReplicationLog.result(for: requestID, in: db) else { return nil }
+        return .init(value: try JSONResponse.decode(Book.self, from: stored), effect: nil)
     }
 
     static func upsert(_ book: Book, in db: any SQLDatabase) async throws {

@@ -5,7 +5,7 @@ import Hummingbird
 public func buildFrontApplication(_ configuration: FrontConfiguration) async throws -> some ApplicationProtocol {
     let logger = ServiceApplication.logger(name: "front", level: configuration.server.logLevel)
     let client = BackendClient()
-    let cache = ReadCache(capacity: configuration.cacheCapacity)
+    let cache = ReadCache(capacity: configuration.cacheCapacity, lease: configuration.lease)
     let catalogs = ReplicaRotation(configuration.catalogs, startDown: true)
     let orders = ReplicaRotation(configuration.orders, startDown: true)
     let routes = ServiceApplication.makeRoutes()

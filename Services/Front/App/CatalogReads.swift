@@ -15,6 +15,7 @@ struct CatalogReads: Sendable {
         var value: ReadCache.Value
         var servedBy: String
         var hit: Bool
+        var versions: [Int: Int]
     }
 
     func info(_ id: Int, context: BazarRequestContext) async throws -> Answer {
@@ -38,7 +39,7 @@ struct CatalogReads: Sendable {
         decode: (BackendClient.Reply) throws -> (ReadCache.Value, [Int: Int])
     ) async throws -> Answer {
         if let entry = await cache.lookup(key) {
-            return Answer(value: entry.value, servedBy: entry.servedBy, hit: true)
+            return Answer(value: entry.value, servedBy: entry.servedBy, hit: true, versions: entry.versions)
         }
         let (reply, replica) = try await catalogs.call(
             service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout
@@ -48,7 +49,7 @@ struct CatalogReads: Sendable {
         guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
         let (value, versions) = try decode(reply)
         await cache.store(.init(value: value, servedBy: replica.name.description, versions: versions), for: key)
-        return Answer(value: value, servedBy: replica.name.description, hit: false)
+        return Answer(value: value, servedBy: replica.name.description, hit: false, versions: versions)
     }
 }
 

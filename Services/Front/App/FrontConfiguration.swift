@@ -9,7 +9,7 @@ public struct FrontConfiguration: Sendable {
     public var cacheCapacity: Int
     /// How often every replica's readiness is checked.
     public var healthInterval: Duration
-    /// With no catalog replica heard from for this long, the cache is emptied.
+    /// The cache serves only within this long of the last word from a catalog leader.
     public var lease: Duration
 
     public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int,
@@ -36,7 +36,7 @@ public struct FrontOptions: ParsableArguments, Sendable {
     @Option(help: "Interval of health checks of every replica, in milliseconds. [env: BAZAR_HEALTH_INTERVAL_MS, default: 250]")
     public var healthIntervalMs: Int?
 
-    @Option(help: "With no catalog replica heard from for this long (ms), the cache is emptied. [env: BAZAR_LEASE_MS, default: 1000]")
+    @Option(help: "The cache serves only within this long (ms) of the last word from a catalog leader. [env: BAZAR_LEASE_MS, default: 1000]")
     public var leaseMs: Int?
 
     public init() {}

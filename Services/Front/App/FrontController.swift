@@ -23,9 +23,12 @@ struct FrontController: Sendable {
             return JSONResponse.make(SearchResult(topic: topic, items: items), headers: headers(answer))
         }
         routes.get("/info/:id") { request, context in
-            let answer = try await reads.info(try request.positiveID("id", context: context), context: context)
+            let id = try request.positiveID("id", context: context)
+            let answer = try await reads.info(id, context: context)
             guard case .info(let info) = answer.value else { throw APIError(.internalError, "cache mix-up") }
-            return JSONResponse.make(info, headers: headers(answer))
+            var fields = headers(answer)
+            if let version = answer.versions[id] { fields[.xBookVersion] = String(version) }
+            return JSONResponse.make(info, headers: fields)
         }
         routes.post("/purchase/:id") { request, context in
             let id = try request.positiveID("id", context: context)
@@ -66,6 +69,11 @@ struct FrontController: Sendable {
             await cache.invalidate(try await request.decodeJSON(as: CacheInvalidation.self, limit: settings.maxBodyBytes))
             return Response(status: .noContent)
         }
+        routes.post("/internal/cache/lease") { request, _ in
+            try settings.tokens.requireInternal(request)
+            await cache.renewLease(sentAt: try await request.decodeJSON(as: CacheLease.self, limit: settings.maxBodyBytes).sentAt)
+            return Response(status: .noContent)
+        }
         routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         routes.get("/ready") { _, _ in
             guard catalogs.anyUp, orders.anyUp else {
@@ -91,14 +99,18 @@ struct FrontController: Sendable {
         let (reply, replica) = try await rotation.call(
             service: service, deadline: settings.requestDeadline, perAttempt: settings.backendTimeout, call)
         guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
-        return JSONResponse.raw(reply.body, status: .init(code: reply.status), headers: [.xServedBy: replica.name.description])
+        var headers: HTTPFields = [.xServedBy: replica.name.description]
+        if let version = reply.headers.first(name: "X-Book-Version") { headers[.xBookVersion] = version }
+        return JSONResponse.raw(reply.body, status: .init(code: reply.status), headers: headers)
     }
 
     /// Price and stock changes go to a catalog replica, which hands them to its leader.
     func adminWrite(_ request: Request, context: BazarRequestContext, path: String) async throws -> Response {
         try settings.tokens.requireAdmin(request)
         let body = try await request.collectBody(limit: settings.maxBodyBytes)
-        let headers = forwarded(context, authorization: request.headers[.authorization])
+        // A key makes retries on another replica safe: a restock adds its copies once.
+        let key = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
+        let headers = forwarded(context, authorization: request.headers[.authorization]) + [("Idempotency-Key", key)]
         let method = HTTPMethod(rawValue: request.method.rawValue)
         return try await relay(catalogs, service: "catalog", context: context) { catalog, timeout in
             try await client.send(method, catalog.url + path, body: body, headers: headers, timeout: timeout)

@@ -1,0 +1,27 @@
+import BazarHarness
+import Foundation
+import Testing
+
+/// The fault scenarios of `shared/spec/consistency.md`: real processes killed, paused and
+/// restarted under 16 concurrent clients, then G1–G6 checked against the history and the
+/// replicas' final states. `BAZAR_FAULT_SECONDS` sets each run's length (20 by default).
+@Suite("Faults: G1-G6 under crashes and pauses", .serialized)
+struct FaultTests {
+    static let seconds = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SECONDS"] ?? "") ?? 20
+    static let scenarios = FaultScenario.standard(duration: .seconds(seconds))
+
+    @Test("scenario keeps G1-G6", arguments: SystemCluster.Storage.allCases, scenarios.indices)
+    func scenario(storage: SystemCluster.Storage, index: Int) async throws {
+        let scenario = Self.scenarios[index]
+        let layout = try SystemCluster.makeLayout(storage)
+        let report = try await scenario.run(layout: layout, adminToken: SystemCluster.adminToken) { line in
+            print("[\(storage)] \(line)")
+        }
+        print("[\(storage)] \(report)")
+        #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "; "))")
+        #expect(report.errorRateOutsideFailover < 0.01, "error rate outside failover windows: \(report.errorRateOutsideFailover)")
+        #expect(report.purchasesAcknowledged > 0)
+        if report.violations.isEmpty { try? FileManager.default.removeItem(at: layout.dataDirectory) }
+        else { print("logs kept in \(layout.dataDirectory.path)") }
+    }
+}
