@@ -13,7 +13,10 @@ actor FollowerStream {
     let follower: ReplicaEndpoint
     let group: ReplicaGroup
     let log: ReplicationLog
-    let client: BackendClient
+    /// Its own HTTP client, replaced after repeated failures: AsyncHTTPClient backs off from a
+    /// host it failed to connect to, for seconds, and a restarted follower must not wait for that.
+    private var client: BackendClient?
+    private var consecutiveFailures = 0
     let tokens: AccessTokens
     let lease: Duration
     let heartbeat: Duration
@@ -40,13 +43,12 @@ actor FollowerStream {
 
     static let batchLimit = 256
 
-    init(follower: ReplicaEndpoint, group: ReplicaGroup, log: ReplicationLog, client: BackendClient,
+    init(follower: ReplicaEndpoint, group: ReplicaGroup, log: ReplicationLog,
          tokens: AccessTokens, lease: Duration, heartbeat: Duration, logger: Logger,
          snapshot: @escaping @Sendable () async throws -> ReplicationSnapshot) {
         self.follower = follower
         self.group = group
         self.log = log
-        self.client = client
         self.tokens = tokens
         self.lease = lease
         self.heartbeat = heartbeat
@@ -95,7 +97,9 @@ actor FollowerStream {
     }
 
     func run() async {
+        client = BackendClient(connectionsPerHost: 2)
         var backoff = Duration.milliseconds(20)
+        defer { Task { [client] in try? await client?.http.shutdown() } }
         while !stopped {
             guard await group.isLeader else {
                 await sleep(heartbeat)
@@ -106,11 +110,19 @@ actor FollowerStream {
                 let sentAt = ContinuousClock.now
                 let (ack, sent) = try await exchange(term: term)
                 backoff = .milliseconds(20)
+                consecutiveFailures = 0
                 if await handle(ack, sent: sent, term: term, sentAt: sentAt), sent.isHeartbeat {
                     await sleep(heartbeat)
                 }
             } catch {
+                logger.debug("push failed", metadata: ["follower": "\(follower.name)", "error": "\(error)", "acknowledged": "\(acknowledged)"])
                 recordFailure(error)
+                consecutiveFailures += 1
+                if consecutiveFailures >= 5 {
+                    try? await client?.http.shutdown()
+                    client = BackendClient(connectionsPerHost: 2)
+                    consecutiveFailures = 0
+                }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, heartbeat)
             }
@@ -175,6 +187,7 @@ actor FollowerStream {
 
     private func post(_ path: String, _ body: some Encodable) async throws -> ReplicationAck {
         let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        guard let client else { throw BackendClient.Unreachable(url: follower.url, reason: "stream not running") }
         let reply = try await client.send(.POST, follower.url + path, body: try JSONResponse.encode(body),
                                           headers: headers, timeout: min(lease / 2, .seconds(1)))
         guard reply.isSuccess else {
@@ -185,6 +198,12 @@ actor FollowerStream {
 
     /// Returns whether this replica still leads.
     private func handle(_ ack: ReplicationAck, sent: Sent, term: Int64, sentAt: ContinuousClock.Instant) async -> Bool {
+        if !ack.accepted || !isInSync {
+            logger.debug("push answered", metadata: [
+                "follower": "\(follower.name)", "accepted": "\(ack.accepted)", "last_seq": "\(ack.lastSeq)",
+                "snapshot": "\(ack.needsSnapshot)", "sent_last": "\(sent.lastSeq)", "latest": "\(latestSeq)",
+            ])
+        }
         let theirLeader = ack.leader.flatMap(ReplicaName.init)
         if ack.term > term || (ack.term == term && !ack.accepted && theirLeader.map { $0 != group.me && $0 < group.me } == true) {
             logger.notice("deposed: a follower knows a newer leader", metadata: [

@@ -69,7 +69,7 @@ public actor Replicator: Service {
         self.turn = turn
         self.streams = group.peers.map {
             FollowerStream(
-                follower: $0, group: group, log: log, client: client, tokens: tokens,
+                follower: $0, group: group, log: log, tokens: tokens,
                 lease: settings.lease, heartbeat: settings.heartbeat, logger: logger,
                 snapshot: { try await Self.snapshot(turn: turn, log: log, state: state, group: group) })
         }

@@ -8,9 +8,14 @@ import Testing
 @Suite("Faults: G1-G6 under crashes and pauses", .serialized)
 struct FaultTests {
     static let seconds = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SECONDS"] ?? "") ?? 20
-    static let scenarios = FaultScenario.standard(duration: .seconds(seconds))
+    static let scenarios = FaultScenario.standard(duration: .seconds(seconds)).enumerated()
+        .filter { only == nil || only == $0.offset }.map(\.element)
+    /// `BAZAR_FAULT_SCENARIO=N` runs only scenario N (0-based), for investigating one.
+    static let only = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SCENARIO"] ?? "")
+    static let storages = ProcessInfo.processInfo.environment["BAZAR_FAULT_STORAGE"].flatMap(SystemCluster.Storage.init(rawValue:)).map { [$0] }
+        ?? SystemCluster.Storage.allCases
 
-    @Test("scenario keeps G1-G6", arguments: SystemCluster.Storage.allCases, scenarios.indices)
+    @Test("scenario keeps G1-G6", arguments: storages, scenarios.indices)
     func scenario(storage: SystemCluster.Storage, index: Int) async throws {
         let scenario = Self.scenarios[index]
         let layout = try SystemCluster.makeLayout(storage)

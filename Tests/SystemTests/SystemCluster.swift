@@ -34,7 +34,7 @@ struct SystemCluster: Sendable {
             layout.databasePrefix = "s\(UUID().uuidString.prefix(6).lowercased())"
         }
         layout.environment = [
-            "BAZAR_ADMIN_TOKEN": adminToken, "BAZAR_INTERNAL_TOKEN": internalToken, "BAZAR_LOG_LEVEL": "info",
+            "BAZAR_ADMIN_TOKEN": adminToken, "BAZAR_INTERNAL_TOKEN": internalToken, "BAZAR_LOG_LEVEL": ProcessInfo.processInfo.environment["BAZAR_TEST_LOG_LEVEL"] ?? "info",
         ]
         return layout
     }
