@@ -95,8 +95,11 @@ public struct FaultScenario: Sendable {
         let writesStopped = ContinuousClock.now
         try await cluster.waitUntilReady(timeout: .seconds(30))
         let finals = try await FinalStates.converged(layout: layout, client: client, within: .seconds(2), since: writesStopped)
-        let faultTimes = await injector.log.map(\.at)
-        return GuaranteeCheck(history: history, finals: finals, initialStock: initialStock, faultTimes: faultTimes).report(scenario: name)
+        let faultLog = await injector.log
+        let report = GuaranteeCheck(history: history, finals: finals, initialStock: initialStock, faultTimes: faultLog.map(\.at))
+            .report(scenario: name)
+        if !report.violations.isEmpty { history.write(to: layout.dataDirectory.appendingPathComponent("history.txt"), faults: faultLog) }
+        return report
     }
 }
 

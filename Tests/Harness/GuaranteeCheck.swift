@@ -96,7 +96,8 @@ struct GuaranteeCheck {
             let newest = writes.filter { $0.book == read.book && $0.end < read.start }.compactMap(\.version).max() ?? 0
             if version < newest {
                 stale += 1
-                example = example ?? "book \(read.book) read at version \(version) \(read.replica.map { "from \($0)" } ?? "through the front end") after version \(newest) was acknowledged"
+                let at = String(format: "%.2f s", (read.start - history.began).seconds)
+                example = example ?? "book \(read.book) read at version \(version) \(read.operation == .info ? "through the front end from" : "directly from") \(read.replica ?? "?") at \(at) after version \(newest) was acknowledged"
             }
         }
         if stale > 0 { violations.append("G3/G6: \(stale) stale reads, e.g. \(example!)") }
