@@ -84,7 +84,7 @@ struct SystemCluster: Sendable {
     }
 
     func orders(at member: String) async throws -> [Order] {
-        try await call(.GET, url(member) + "/orders?limit=1000").decode(OrderList.self).items
+        try await call(.GET, url(member) + "/orders?limit=100000").decode(OrderList.self).items
     }
 
     /// Sets a book's stock through the front end.

@@ -12,7 +12,7 @@ struct OrderController: Sendable {
     let catalog: CatalogPurchases
     let settings: ServerSettings
 
-    static let maxLimit = 1000
+    static let maxLimit = 100_000
 
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.post("/orders") { request, context in
@@ -57,7 +57,7 @@ struct OrderController: Sendable {
 
 
 
-    /// `?limit=N`: 1 to 1000, 20 when absent.
+    /// `?limit=N`: 1 to 100,000, 20 when absent.
     static func limit(_ request: Request) throws -> Int {
         guard let text = request.uri.queryParameters.get("limit") else { return 20 }
         guard let limit = Int(text), (1...maxLimit).contains(limit) else {
