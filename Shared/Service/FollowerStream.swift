@@ -181,15 +181,16 @@ actor FollowerStream {
         state.number = nextNumber()
         state.sentAt = ReplicationBatch.now()
         logger.info("sending a snapshot", metadata: ["follower": "\(follower.name)", "seq": "\(state.lastSeq)"])
-        let ack = try await post("/internal/replication/snapshot", state)
+        // A snapshot can take a while to install: give it far longer than a batch.
+        let ack = try await post("/internal/replication/snapshot", state, timeout: .seconds(30))
         return (ack, Sent(lastSeq: state.lastSeq, lastTerm: state.lastTerm, isHeartbeat: false, isShort: true))
     }
 
-    private func post(_ path: String, _ body: some Encodable) async throws -> ReplicationAck {
+    private func post(_ path: String, _ body: some Encodable, timeout: Duration? = nil) async throws -> ReplicationAck {
         let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
         guard let client else { throw BackendClient.Unreachable(url: follower.url, reason: "stream not running") }
         let reply = try await client.send(.POST, follower.url + path, body: try JSONResponse.encode(body),
-                                          headers: headers, timeout: min(lease / 2, .seconds(1)))
+                                          headers: headers, timeout: timeout ?? min(lease / 2, .seconds(1)))
         guard reply.isSuccess else {
             throw BackendClient.Unreachable(url: follower.url, reason: "status \(reply.status)")
         }

@@ -92,9 +92,9 @@ public struct FaultScenario: Sendable {
             try await group.waitForAll()
         }
         try await injector.heal()
-        let writesStopped = ContinuousClock.now
+        // G4 counts from when the faults are healed (every replica back and ready) and writes stopped.
         try await cluster.waitUntilReady(timeout: .seconds(30))
-        let finals = try await FinalStates.converged(layout: layout, client: client, within: .seconds(2), since: writesStopped)
+        let finals = try await FinalStates.converged(layout: layout, client: client, within: .seconds(2), since: .now)
         let faultLog = await injector.log
         let report = GuaranteeCheck(history: history, finals: finals, initialStock: initialStock, faultTimes: faultLog.map(\.at))
             .report(scenario: name)

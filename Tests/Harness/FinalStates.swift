@@ -23,7 +23,7 @@ struct FinalStates: Sendable {
             }
             let everyoneAnswered = states.catalogs.count + states.orders.count == names.count - 1
             let equal = Set(states.catalogs.values.map { $0 }).count == 1 && Set(states.orders.values.map { Set($0) }).count == 1
-            if equal, everyoneAnswered {
+            if equal, everyoneAnswered, ContinuousClock.now - since <= within {
                 states.convergedAfter = ContinuousClock.now - since
                 return states
             }

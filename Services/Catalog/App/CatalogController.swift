@@ -38,6 +38,8 @@ struct CatalogController: Sendable {
                     await notifier.bookChanged(book)
                     return JSONResponse.make(receipt, headers: replicator.servedBy)
                 case .repeated(let receipt):
+                    // The first attempt may have died before the front ends heard of it.
+                    if let book = try await store.book(id: receipt.bookID) { await notifier.bookChanged(book) }
                     return JSONResponse.make(receipt, headers: replicator.servedBy)
                 case .outOfStock:
                     throw APIError(.outOfStock, "Book \(id) is out of stock.")

@@ -68,7 +68,10 @@ public struct OrderStore: Sendable {
             export: { db in try JSONResponse.encodeString(try await db.raw("\(unsafeRaw: Self.columns)").all().map(Self.order(from:))) },
             replace: { state, db in
                 try await db.raw("DELETE FROM orders").run()
-                for order in try JSONResponse.decode([Order].self, from: state) { try await Self.insertOrder(order, in: db) }
+                let orders = try JSONResponse.decode([Order].self, from: state)
+                try await ReplicationLog.insertRows(
+                    into: "orders", columns: ["order_id", "book_id", "title", "price_cents", "created_at"],
+                    rows: orders.map { [$0.orderID, $0.bookID, $0.title, $0.price.cents, BazarJSON.rfc3339($0.createdAt)] }, in: db)
             })
     }
 
