@@ -28,8 +28,6 @@ actor FollowerStream {
     private var acknowledged: Int64 = -1
     private var acknowledgedTerm: Int64?
     private var snapshotNeeded = false
-    /// The newest entry the leader has committed, as far as this stream has been told.
-    private var latestSeq: Int64 = 0
     /// Numbers the messages of this term, so the follower can drop late ones.
     private var messageNumber: Int64 = 0
     private(set) var isInSync = true
@@ -71,7 +69,6 @@ actor FollowerStream {
     }
 
     func enqueue(_ entry: ReplicationEntry) {
-        latestSeq = max(latestSeq, entry.seq)
         if isInSync { pending.append(entry) }
         wake()
     }
@@ -143,7 +140,6 @@ actor FollowerStream {
         if acknowledged < 0 {
             // First contact: ask where the follower stands before sending anything.
             let last = try await log.lastPosition()
-            latestSeq = max(latestSeq, last.seq)
             let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
                                          number: nextNumber(), inSync: isInSync)
             return (try await post("/internal/replication/append", batch), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
@@ -202,7 +198,7 @@ actor FollowerStream {
         if !ack.accepted || !isInSync {
             logger.debug("push answered", metadata: [
                 "follower": "\(follower.name)", "accepted": "\(ack.accepted)", "last_seq": "\(ack.lastSeq)",
-                "snapshot": "\(ack.needsSnapshot)", "sent_last": "\(sent.lastSeq)", "latest": "\(latestSeq)",
+                "snapshot": "\(ack.needsSnapshot)", "sent_last": "\(sent.lastSeq)",
             ])
         }
         let theirLeader = ack.leader.flatMap(ReplicaName.init)
@@ -225,9 +221,10 @@ actor FollowerStream {
             return true
         }
         confirmedAt = sentAt
-        // Back in sync only when the follower holds every entry committed so far: writes acknowledged
-        // while it was out did not wait for it.
-        if !isInSync, ack.lastSeq >= latestSeq {
+        // Back in sync once the follower holds everything the log had when this batch was read
+        // (under steady writes it never holds the very latest). It serves reads only after the
+        // next batch, which says it is in sync and carries whatever was committed meanwhile.
+        if !isInSync, sent.isShort, ack.lastSeq >= sent.lastSeq {
             isInSync = true
             logger.info("follower in sync", metadata: ["follower": "\(follower.name)", "seq": "\(acknowledged)"])
         }

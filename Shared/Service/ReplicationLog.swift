@@ -16,6 +16,10 @@ public struct ReplicationLog: Sendable {
     public struct Position: Sendable, Hashable, Comparable {
         public var seq: Int64
         public var term: Int64
+        public init(seq: Int64, term: Int64) {
+            self.seq = seq
+            self.term = term
+        }
         public static let start = Position(seq: 0, term: 0)
         /// Newer term first, then longer log: how up to date a log is.
         public static func < (a: Position, b: Position) -> Bool { (a.term, a.seq) < (b.term, b.seq) }

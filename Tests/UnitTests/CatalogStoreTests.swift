@@ -210,3 +210,27 @@ final class Counter: Sendable {
     private let value = Mutex<Int64>(0)
     func next() -> Int64 { value.withLock { $0 += 1; return $0 } }
 }
+
+extension CatalogStoreTests {
+    @Test("compaction keeps the newest entries; a follower behind them must take a snapshot", arguments: Backend.allCases)
+    func compaction(backend: Backend) async throws {
+        try await backend.withDatabase { database in
+            let store = CatalogStore(database: database)
+            try await store.prepare()
+            let leader = try await Self.leader(database)
+            for i in 1...30 {
+                _ = try await leader.commit(requestID: "c\(i)") { try await store.purchase(bookID: 1 + i % 7, requestID: "c\(i)", in: $0) }
+            }
+            let log = ReplicationLog(database: database)
+            try await log.compact(keeping: 10)
+            #expect(try await log.lastPosition() == ReplicationLog.Position(seq: 30, term: 1))
+            #expect(try await log.entries(after: 5, limit: 100) == nil)
+            #expect(try await log.entries(after: 20, limit: 100)?.map(\.seq) == Array(21...30))
+            #expect(try await log.term(at: 20) == 1)
+            #expect(try await log.term(at: 19) == nil)
+            // At-most-once outlives compaction.
+            let again = try await leader.commit(requestID: "c3") { try await store.purchase(bookID: 4, requestID: "c3", in: $0) }
+            guard case .repeated = again else { Issue.record("expected the first receipt, got \(again)"); return }
+        }
+    }
+}
