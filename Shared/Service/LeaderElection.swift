@@ -4,7 +4,7 @@ import Logging
 /// Watches the leader from a follower. When the leader has been silent for the election timeout,
 /// it asks every peer for its replication status: it follows a replica that leads, and when none
 /// does, the live replica with the most up-to-date log takes over (the lowest-numbered one on a
-/// tie) in a term newer than any it heard of. A replica that was leader and comes back finds the
+/// tie) in a term newer than any it heard of, provided its log reaches the newest term it knows. A replica that was leader and comes back finds the
 /// new leader this way and follows it: leadership is sticky.
 actor LeaderElection {
     let replicator: Replicator
@@ -49,8 +49,15 @@ actor LeaderElection {
             return
         }
         // Nobody leads: the most up-to-date live replica takes over, the lowest-numbered on a tie.
+        // A replica whose log is older than a term it knows of does not: that term's leader may
+        // have acknowledged writes it lacks (it waits for that leader, or a replica that has them).
         let me = group.me
-        let candidates = [(me, await replicator.lastPosition())] + statuses.compactMap { status in
+        let mine = await replicator.lastPosition()
+        guard mine.term >= term else {
+            await group.deferElection()
+            return
+        }
+        let candidates = [(me, mine)] + statuses.compactMap { status in
             ReplicaName(status.replica).map { ($0, ReplicationLog.Position(seq: status.lastSeq, term: status.lastTerm)) }
         }
         let best = candidates.max { a, b in a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }!.0

@@ -108,7 +108,7 @@ public struct ReplicationLog: Sendable {
                 if entry.seq <= last {
                     guard try await Self.term(at: entry.seq, in: db) == entry.term else { return .diverged }
                 } else if entry.seq == end + 1 {
-                    try await applyEffect(entry, db)
+                    if !entry.isTermStart { try await applyEffect(entry, db) }
                     try await Self.append(entry, in: db)
                     end = entry.seq
                 }
@@ -223,4 +223,14 @@ public struct ReplicationLog: Sendable {
             requestID: try row.decodeNil(column: "request_id") ? nil : row.decode(column: "request_id", as: String.self),
             effect: try row.decode(column: "effect", as: String.self))
     }
+}
+
+extension ReplicationEntry {
+    /// The entry a new leader writes first: it changes no state, but puts the new term in the
+    /// log, so that a replica that holds it is known to be up to date with that leader.
+    public static func termStart(seq: Int64, term: Int64) -> ReplicationEntry {
+        ReplicationEntry(seq: seq, term: term, requestID: nil, effect: "")
+    }
+
+    public var isTermStart: Bool { effect.isEmpty }
 }

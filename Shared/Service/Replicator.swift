@@ -162,6 +162,11 @@ public actor Replicator: Service {
             for stream in self.streams { await stream.reset() }
             await self.group.becomeLeader(term: term)
             await self.revokeLease()
+            // The term's first entry: followers that hold it may take over from this leader.
+            let start = ReplicationEntry.termStart(seq: await self.currentSeq() + 1, term: term)
+            try await self.log.database.transaction { try await ReplicationLog.append(start, in: $0) }
+            await self.advance(to: ReplicationLog.Position(seq: start.seq, term: term))
+            for stream in self.streams { await stream.enqueue(start) }
         }
         logger.notice("became leader", metadata: ["term": "\(term)", "seq": "\(position.seq)"])
     }

@@ -50,6 +50,7 @@ struct SystemCluster: Sendable {
         do {
             try await cluster.startAll()
             try await cluster.waitUntilReady(timeout: .seconds(60))
+            try await system.waitForCacheLease()
             let result = try await body(system)
             await cluster.stopAll()
             try? FileManager.default.removeItem(at: data)
@@ -62,6 +63,20 @@ struct SystemCluster: Sendable {
     }
 
     var front: String { layout.url(of: "front") }
+
+    /// The front end caches only once the catalog leader's heartbeats give it a lease: wait until
+    /// a repeated read is a hit, then empty the cache so that each test starts from nothing.
+    func waitForCacheLease() async throws {
+        for _ in 0..<100 {
+            _ = try? await call(.GET, front + "/info/1")
+            if (try? await call(.GET, front + "/info/1"))?.header("X-Cache") == "HIT" {
+                try await call(.DELETE, front + "/cache", admin: true)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw LocalCluster.Failure(description: "the front end never got a cache lease")
+    }
 
     func url(_ member: String) -> String { layout.url(of: member) }
 

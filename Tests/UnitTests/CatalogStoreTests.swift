@@ -64,7 +64,8 @@ struct CatalogStoreTests {
             let replay = try await replicator.commit(requestID: "r2") { try await store.purchase(bookID: 1, requestID: "r2", in: $0) }
             guard case .outOfStock = replay else { Issue.record("expected the first answer, got \(replay)"); return }
             #expect(try await store.book(id: 1)?.quantity == 1)
-            #expect(try await ReplicationLog(database: database).lastSeq() == 3)
+            // The term-start entry, the sale, the refusal, the restock.
+            #expect(try await ReplicationLog(database: database).lastSeq() == 4)
         }
     }
 
@@ -133,7 +134,8 @@ struct CatalogStoreTests {
                 let follower = Self.replicator(followerDB, name: "catalog-2", peers: [catalog1])
                 try await follower.open()
                 let entries = try #require(try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100))
-                #expect(entries.count == 6)
+                #expect(entries.count == 7)
+                #expect(entries[0].isTermStart)
                 let numbers = Counter()
                 func batch(after previous: Int, _ slice: ArraySlice<ReplicationEntry>, term: Int64 = 1) -> ReplicationBatch {
                     ReplicationBatch(leader: "catalog-1", term: term, previousSeq: Int64(previous),
@@ -147,7 +149,7 @@ struct CatalogStoreTests {
                 #expect(first.accepted && first.lastSeq == 4)
                 // A repeated push is harmless.
                 let rest = try await follower.receive(batch(after: 2, entries.dropFirst(2)))
-                #expect(rest.accepted && rest.lastSeq == 6)
+                #expect(rest.accepted && rest.lastSeq == 7)
                 #expect(await follower.canServeReads())
                 #expect(try await followerStore.books(topic: nil) == leaderStore.books(topic: nil))
                 // The follower remembers request ids too: a later leader there answers the first receipt.
@@ -155,7 +157,7 @@ struct CatalogStoreTests {
                 #expect(repeated != nil)
                 // A push from an older term is refused.
                 _ = await follower.group.observe(leader: ReplicaName("catalog-1")!, term: 3)
-                let stale = try await follower.receive(batch(after: 6, [][...], term: 2))
+                let stale = try await follower.receive(batch(after: 7, [][...], term: 2))
                 #expect(stale.accepted == false && stale.term == 3)
             }
         }
@@ -173,6 +175,7 @@ extension CatalogStoreTests {
                 // The stale replica led term 1 and applied a write nobody else got.
                 let stale = try await Self.leader(staleDB, name: "catalog-1")
                 _ = try await stale.commit(requestID: "lost") { try await staleStore.purchase(bookID: 1, requestID: "lost", in: $0) }
+                _ = try await stale.commit(requestID: "lost2") { try await staleStore.purchase(bookID: 1, requestID: "lost2", in: $0) }
                 // The new leader of term 2 wrote something else.
                 let leader = try await Self.leader(leaderDB, name: "catalog-2")
                 try await leader.becomeLeader(term: 2)
@@ -223,11 +226,12 @@ extension CatalogStoreTests {
             }
             let log = ReplicationLog(database: database)
             try await log.compact(keeping: 10)
-            #expect(try await log.lastPosition() == ReplicationLog.Position(seq: 30, term: 1))
+            // 30 sales after the term-start entry.
+            #expect(try await log.lastPosition() == ReplicationLog.Position(seq: 31, term: 1))
             #expect(try await log.entries(after: 5, limit: 100) == nil)
-            #expect(try await log.entries(after: 20, limit: 100)?.map(\.seq) == Array(21...30))
-            #expect(try await log.term(at: 20) == 1)
-            #expect(try await log.term(at: 19) == nil)
+            #expect(try await log.entries(after: 21, limit: 100)?.map(\.seq) == Array(22...31))
+            #expect(try await log.term(at: 21) == 1)
+            #expect(try await log.term(at: 20) == nil)
             // At-most-once outlives compaction.
             let again = try await leader.commit(requestID: "c3") { try await store.purchase(bookID: 4, requestID: "c3", in: $0) }
             guard case .repeated = again else { Issue.record("expected the first receipt, got \(again)"); return }

@@ -36,7 +36,7 @@ struct OrderStoreTests {
             #expect(try await store.order(id: first.orderID) == first)
             #expect(try await store.order(forRequest: "b") == second)
             #expect(try await store.order(id: "nope") == nil)
-            #expect(try await ReplicationLog(database: database).lastSeq() == 2)
+            #expect(try await ReplicationLog(database: database).lastSeq() == 3)
         }
     }
 }

@@ -95,7 +95,7 @@ struct RouterTests {
             }
             try await client.execute(uri: "/replication/status", method: .get) { (response) throws in
                 let status = try Self.decode(ReplicationStatus.self, response)
-                #expect(status.role == .leader && status.leader == "catalog-1" && status.lastSeq == 2 && status.inSync)
+                #expect(status.role == .leader && status.leader == "catalog-1" && status.lastSeq == 3 && status.inSync)
             }
             try await client.execute(uri: "/ready", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
