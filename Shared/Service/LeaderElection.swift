@@ -4,8 +4,9 @@ import Logging
 /// Watches the leader from a follower. When the leader has been silent for the election timeout,
 /// it asks every peer for its replication status: it follows a replica that leads, and when none
 /// does, the live replica with the most up-to-date log takes over (the lowest-numbered one on a
-/// tie) in a term newer than any it heard of, provided its log reaches the newest term it knows. A replica that was leader and comes back finds the
-/// new leader this way and follows it: leadership is sticky.
+/// tie) in a term newer than any it heard of, provided its log reaches the newest term it knows.
+/// A replica that was leader and comes back finds the new leader this way and follows it:
+/// leadership is sticky.
 actor LeaderElection {
     let replicator: Replicator
     let client: BackendClient
