@@ -20,20 +20,20 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Run on this PostgreSQL server (postgres://user:password@host:port), one database per replica, instead of SQLite files. [env: BAZAR_POSTGRES_URL]")
     var postgres: String? = ProcessInfo.processInfo.environment["BAZAR_POSTGRES_URL"]
 
-    @Option(help: "Address every service listens on.")
-    var host = "127.0.0.1"
+    @Option(help: "Address every service listens on. [env: BAZAR_HOST]")
+    var host = ProcessInfo.processInfo.environment["BAZAR_HOST"] ?? "127.0.0.1"
 
-    @Option(help: "Front end port.")
-    var frontPort = 8080
+    @Option(help: "Front end port. [env: BAZAR_FRONT_PORT]")
+    var frontPort = Int(ProcessInfo.processInfo.environment["BAZAR_FRONT_PORT"] ?? "") ?? 8080
 
-    @Option(help: "Catalog replica ports, comma-separated.")
-    var catalogPorts = "8081,8082"
+    @Option(help: "Catalog replica ports, comma-separated. [env: BAZAR_CATALOG_PORTS]")
+    var catalogPorts = ProcessInfo.processInfo.environment["BAZAR_CATALOG_PORTS"] ?? "8081,8082"
 
-    @Option(help: "Order replica ports, comma-separated.")
-    var orderPorts = "8083,8084"
+    @Option(help: "Order replica ports, comma-separated. [env: BAZAR_ORDER_PORTS]")
+    var orderPorts = ProcessInfo.processInfo.environment["BAZAR_ORDER_PORTS"] ?? "8083,8084"
 
-    @Option(help: "Seconds to wait for every service to be ready.")
-    var readyTimeout = 120
+    @Option(help: "Seconds to wait for every service to be ready. [env: BAZAR_READY_TIMEOUT]")
+    var readyTimeout = Int(ProcessInfo.processInfo.environment["BAZAR_READY_TIMEOUT"] ?? "") ?? 120
 
     func run() async throws {
         let binDirectory = try ServiceBinaries.locate()
