@@ -15,8 +15,7 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
         settings: configuration.server
     ).add(to: routes)
     var app = ServiceApplication.make(routes: routes, name: "front", settings: configuration.server, services: [client, HealthWatch(
-            catalogs: catalogs, orders: orders, cache: cache, client: client,
-            interval: configuration.healthInterval, lease: configuration.lease, logger: logger)],
+            catalogs: catalogs, orders: orders, client: client, interval: configuration.healthInterval, logger: logger)],
         logger: logger)
     app.beforeServerStarts {
         configuration.server.tokens.warnIfOpen(logger: logger)
