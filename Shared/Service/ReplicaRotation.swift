@@ -1,34 +1,58 @@
 import BazarModels
 import Synchronization
 
-/// Spreads calls over the replicas of a service, round-robin, healthy replicas first. A call
-/// moves on to the next replica when one gives no answer or answers 503 (it is down, catching
-/// up, or its service is changing leader), and keeps going round, with a short pause between
-/// rounds, until its deadline.
+/// Spreads calls over the replicas of a service by a `BalancingPolicy`, replicas that are up
+/// first. A call moves on to the next replica when one gives no answer or answers 503 (it is
+/// down, catching up, or its service is changing leader), and keeps going round, with a short
+/// pause between rounds, until its deadline.
 public final class ReplicaRotation: Sendable {
     public let replicas: [ReplicaEndpoint]
-    private let next = Mutex(0)
+    public let policy: BalancingPolicy
+    /// Response times of every call, for the least-latency policy.
+    public let responseTimes = ResponseTimes()
+    /// Share of least-latency calls that go first to a replica other than the fastest.
+    public let probeShare: Double
+    private let next = Mutex<UInt64>(0)
     private let down: Mutex<Set<ReplicaName>>
 
     /// `startDown`: count every replica down until a health check has seen it.
-    public init(_ replicas: [ReplicaEndpoint], startDown: Bool = false) {
+    public init(_ replicas: [ReplicaEndpoint], policy: BalancingPolicy = .roundRobin, probeShare: Double = 0.05, startDown: Bool = false) {
         self.replicas = replicas
+        self.policy = policy
+        self.probeShare = probeShare
         self.down = Mutex(startDown ? Set(replicas.map(\.name)) : [])
     }
 
     /// Whether any replica is up.
     public var anyUp: Bool { down.withLock { $0.count } < replicas.count }
 
-    /// Every replica once, starting with the one whose turn it is; those marked down go last.
+    /// Every replica once, in the order the policy prefers; those marked down go last.
     public func turnOrder() -> [ReplicaEndpoint] {
         guard !replicas.isEmpty else { return [] }
-        let start = next.withLock { value in
-            defer { value = (value + 1) % replicas.count }
-            return value
-        }
-        let rotated = (0..<replicas.count).map { replicas[(start + $0) % replicas.count] }
         let down = self.down.withLock { $0 }
-        return rotated.filter { !down.contains($0.name) } + rotated.filter { down.contains($0.name) }
+        let up = replicas.filter { !down.contains($0.name) }
+        return preferred(up) + replicas.filter { down.contains($0.name) }
+    }
+
+    private func preferred(_ up: [ReplicaEndpoint]) -> [ReplicaEndpoint] {
+        guard up.count > 1 else { return up }
+        switch policy {
+        case .roundRobin:
+            let start = next.withLock { value in
+                defer { value &+= 1 }
+                return value
+            }
+            return (0..<up.count).map { up[Int((start &+ UInt64($0)) % UInt64(up.count))] }
+        case .random:
+            return up.shuffled()
+        case .leastLatency:
+            // A replica not yet measured sorts first, so that it gets measured.
+            var order = up.sorted { responseTimes.average($0.name) ?? 0 < responseTimes.average($1.name) ?? 0 }
+            if Double.random(in: 0..<1) < probeShare {
+                order.swapAt(0, Int.random(in: 1..<order.count))
+            }
+            return order
+        }
     }
 
     public func markDown(_ name: ReplicaName) { _ = down.withLock { $0.insert(name) } }
@@ -47,13 +71,18 @@ public final class ReplicaRotation: Sendable {
             for replica in turnOrder() {
                 let left = end - .now
                 guard left > .zero else { break }
+                let started = ContinuousClock.now
                 do {
                     let reply = try await attempt(replica, min(perAttempt, left))
                     if reply.status != 503 {
+                        responseTimes.record(replica.name, .now - started)
                         markUp(replica.name)
                         return (reply, replica)
                     }
+                    // Not serving: count it as slow as a timeout, so least-latency turns away.
+                    responseTimes.record(replica.name, perAttempt)
                 } catch is BackendClient.Unreachable {
+                    responseTimes.record(replica.name, perAttempt)
                     markDown(replica.name)
                 }
             }

@@ -21,7 +21,7 @@ public struct ReplicaRuntime: Sendable {
         self.server = server
         logger = ServiceApplication.logger(name: replica.me.description, level: server.logLevel)
         database = try await DatabaseClient.open(url: replica.databaseURL, logger: logger)
-        client = BackendClient()
+        client = BackendClient(connectionsPerHost: server.backendConnections)
         group = ReplicaGroup(me: replica.me, peers: replica.peers)
         replicator = Replicator(
             group: group, log: ReplicationLog(database: database), client: client, tokens: server.tokens,

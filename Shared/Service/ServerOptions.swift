@@ -27,6 +27,9 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Deadline of a request's calls to other services, retries on other replicas included, in milliseconds. [env: BAZAR_REQUEST_DEADLINE_MS, default: 8000]")
     public var requestDeadlineMs: Int?
 
+    @Option(help: "Connections kept per back-end replica for calls to it. [env: BAZAR_BACKEND_CONNECTIONS, default: 64]")
+    public var backendConnections: Int?
+
     public init() {}
 
     /// The resolved values.
@@ -40,7 +43,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
                 internal: Setting.optionalString(internalToken, env: "BAZAR_INTERNAL_TOKEN")),
             maxBodyBytes: try Setting.int(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: 65536),
             backendTimeout: .milliseconds(try Setting.int(backendTimeoutMs, env: "BAZAR_BACKEND_TIMEOUT_MS", default: 2000)),
-            requestDeadline: .milliseconds(try Setting.int(requestDeadlineMs, env: "BAZAR_REQUEST_DEADLINE_MS", default: 8000)))
+            requestDeadline: .milliseconds(try Setting.int(requestDeadlineMs, env: "BAZAR_REQUEST_DEADLINE_MS", default: 8000)),
+            backendConnections: try Setting.positiveInt(backendConnections, env: "BAZAR_BACKEND_CONNECTIONS", default: 64))
     }
 }
 
@@ -52,9 +56,11 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int
     public var backendTimeout: Duration
     public var requestDeadline: Duration
+    /// Connections kept per back-end host: AsyncHTTPClient's default of 8 caps throughput.
+    public var backendConnections: Int
 
     public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens = .init(admin: nil, internal: nil),
-                maxBodyBytes: Int = 65536, backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8)) {
+                maxBodyBytes: Int = 65536, backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64) {
         self.host = host
         self.port = port
         self.logLevel = logLevel
@@ -62,5 +68,6 @@ public struct ServerSettings: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.backendTimeout = backendTimeout
         self.requestDeadline = requestDeadline
+        self.backendConnections = backendConnections
     }
 }

@@ -19,6 +19,19 @@ public enum Setting {
         return value
     }
 
+    public static func positiveInt(_ flag: Int?, env: String, default fallback: Int) throws -> Int {
+        let value = try int(flag, env: env, default: fallback)
+        guard value > 0 else { throw ConfigurationError("\(env) must be at least 1, not \(value)") }
+        return value
+    }
+
+    /// A duration in milliseconds where 0 means "off".
+    public static func optionalMilliseconds(_ flag: Int?, env: String) throws -> Duration? {
+        let value = try int(flag, env: env, default: 0)
+        guard value >= 0 else { throw ConfigurationError("\(env) must be 0 (off) or more, not \(value)") }
+        return value == 0 ? nil : .milliseconds(value)
+    }
+
     static func environment(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value

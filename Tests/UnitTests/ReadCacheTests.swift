@@ -1,5 +1,6 @@
 import BazarModels
 import FrontService
+import Synchronization
 import Testing
 
 @Suite("Read cache")
@@ -15,7 +16,9 @@ struct ReadCacheTests {
         await cache.store(info(1, version: 1), for: .info(1))
         await cache.store(info(2, version: 1), for: .info(2))
         _ = await cache.lookup(.info(1))
+        #expect(await cache.keysByRecency() == [.info(1), .info(2)])
         await cache.store(info(3, version: 1), for: .info(3))
+        #expect(await cache.keysByRecency() == [.info(3), .info(1)])
         #expect(await cache.lookup(.info(2)) == nil)
         #expect(await cache.lookup(.info(1)) != nil)
         #expect(await cache.lookup(.info(3)) != nil)
@@ -24,6 +27,38 @@ struct ReadCacheTests {
         #expect(stats.size == 2)
         #expect(stats.hits == 3)
         #expect(stats.misses == 1)
+    }
+
+    @Test("recency order survives many touches, removals and evictions")
+    func recencyAtScale() async {
+        let cache = ReadCache(capacity: 100)
+        for id in 1...300 {
+            await cache.store(info(id, version: 1), for: .info(id))
+            if id % 3 == 0 { _ = await cache.lookup(.info(id - 1)) }
+        }
+        let keys = await cache.keysByRecency()
+        #expect(keys.count == 100)
+        #expect(Set(keys).count == 100)
+        #expect(keys.first == .info(299))
+        #expect(await cache.currentStats().evictions == 200)
+    }
+
+    @Test("an entry expires after its time to live")
+    func timeToLive() async {
+        let clock = ManualClock()
+        let cache = ReadCache(capacity: 10, timeToLive: .seconds(10), now: { clock.now })
+        await cache.store(info(1, version: 1), for: .info(1))
+        clock.advance(.seconds(9))
+        #expect(await cache.lookup(.info(1)) != nil)
+        clock.advance(.seconds(1))
+        #expect(await cache.lookup(.info(1)) == nil)
+        let stats = await cache.currentStats()
+        #expect(stats.expirations == 1 && stats.size == 0)
+        // Without a time to live, entries stay.
+        let forever = ReadCache(capacity: 10, now: { clock.now })
+        await forever.store(info(1, version: 1), for: .info(1))
+        clock.advance(.seconds(3600))
+        #expect(await forever.lookup(.info(1)) != nil)
     }
 
     @Test("a fill older than an invalidation is not stored")
@@ -52,10 +87,76 @@ struct ReadCacheTests {
         #expect(await cache.store(search, for: .search("distributed systems")) == false)
     }
 
-    @Test("capacity 0 turns caching off")
-    func disabled() async {
+    @Test("concurrent misses of one key make one back-end call")
+    func coalescing() async throws {
+        let cache = ReadCache(capacity: 10)
+        let fill = GatedFill(entry: info(1, version: 1))
+        let reads = try await withThrowingTaskGroup(of: ReadCache.Read.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await cache.read(.info(1), fill: fill.call) }
+            }
+            while await cache.currentStats().misses < 20 { try await Task.sleep(for: .milliseconds(1)) }
+            fill.open()
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(fill.calls == 1)
+        #expect(reads.count == 20 && reads.allSatisfy { $0.entry == info(1, version: 1) && !$0.hit })
+        #expect(reads.filter(\.joined).count == 19)
+        #expect(await cache.currentStats().coalesced == 19)
+        #expect(try await cache.read(.info(1), fill: fill.call).hit)
+    }
+
+    @Test("a miss after an invalidation does not join the older fill in flight")
+    func invalidationDetachesFill() async throws {
+        let cache = ReadCache(capacity: 10)
+        let old = GatedFill(entry: info(1, version: 1))
+        let new = GatedFill(entry: info(1, version: 2))
+        new.open()
+        async let first = cache.read(.info(1), fill: old.call)
+        while old.calls == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        await cache.invalidate(CacheInvalidation(bookID: 1, topic: "t", version: 2))
+        let second = try await cache.read(.info(1), fill: new.call)
+        #expect(second.entry == info(1, version: 2) && !second.joined)
+        old.open()
+        #expect(try await first.entry == info(1, version: 1))
+        // The old fill finished last but did not replace the newer entry.
+        #expect(await cache.lookup(.info(1)) == info(1, version: 2))
+    }
+
+    @Test("capacity 0 turns caching and coalescing off")
+    func disabled() async throws {
         let cache = ReadCache(capacity: 0)
         #expect(await cache.store(info(1, version: 1), for: .info(1)) == false)
         #expect(await cache.lookup(.info(1)) == nil)
+        let fill = GatedFill(entry: info(1, version: 1))
+        fill.open()
+        _ = try await cache.read(.info(1), fill: fill.call)
+        _ = try await cache.read(.info(1), fill: fill.call)
+        #expect(fill.calls == 2)
+    }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let offset = Mutex(Duration.zero)
+    private let start = ContinuousClock.now
+    var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
+    func advance(_ by: Duration) { offset.withLock { $0 += by } }
+}
+
+/// A back-end call that counts its calls and answers only once opened.
+final class GatedFill: Sendable {
+    let entry: ReadCache.Entry
+    private let state = Mutex((calls: 0, open: false))
+
+    init(entry: ReadCache.Entry) { self.entry = entry }
+
+    var calls: Int { state.withLock { $0.calls } }
+    func open() { state.withLock { $0.open = true } }
+
+    @Sendable func call() async throws -> ReadCache.Entry {
+        state.withLock { $0.calls += 1 }
+        while !state.withLock({ $0.open }) { try await Task.sleep(for: .milliseconds(1)) }
+        return entry
     }
 }

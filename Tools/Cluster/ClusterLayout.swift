@@ -19,6 +19,8 @@ public struct ClusterLayout: Sendable {
     public var binDirectory: URL
     /// Extra `BAZAR_…` variables for every process (tokens, lease, log level).
     public var environment: [String: String] = [:]
+    /// Replica name to the URL the front end calls it at, when not its own (a `LatencyProxy`).
+    public var frontEndRoutes: [String: String] = [:]
 
     public init(dataDirectory: URL, binDirectory: URL) {
         self.dataDirectory = dataDirectory
@@ -41,8 +43,11 @@ public struct ClusterLayout: Sendable {
         "http://\(host):\(members.first { $0.name == name }?.port ?? 0)"
     }
 
-    func replicaList(_ service: String, _ ports: [Int]) -> String {
-        ports.enumerated().map { "\(service)-\($0.offset + 1)=http://\(host):\($0.element)" }.joined(separator: ",")
+    func replicaList(_ service: String, _ ports: [Int], routes: [String: String] = [:]) -> String {
+        ports.enumerated().map { offset, port in
+            let name = "\(service)-\(offset + 1)"
+            return "\(name)=" + (routes[name] ?? "http://\(host):\(port)")
+        }.joined(separator: ",")
     }
 
     /// The database URL of a replica.
@@ -63,7 +68,8 @@ public struct ClusterLayout: Sendable {
         var arguments = ["--host", host, "--port", "\(member.port)"]
         switch member.executable {
         case "bazar-front":
-            arguments += ["--catalogs", replicaList("catalog", catalogPorts), "--orders", replicaList("order", orderPorts)]
+            arguments += ["--catalogs", replicaList("catalog", catalogPorts, routes: frontEndRoutes),
+                          "--orders", replicaList("order", orderPorts, routes: frontEndRoutes)]
         case "bazar-catalog":
             arguments += ["--name", member.name, "--peers", replicaList("catalog", catalogPorts),
                           "--database", databaseURL(of: member.name), "--front-ends", "http://\(host):\(frontPort)"]

@@ -4,10 +4,10 @@ import Hummingbird
 /// Builds the front end: the cache, the replica rotations and the public routes.
 public func buildFrontApplication(_ configuration: FrontConfiguration) async throws -> some ApplicationProtocol {
     let logger = ServiceApplication.logger(name: "front", level: configuration.server.logLevel)
-    let client = BackendClient()
-    let cache = ReadCache(capacity: configuration.cacheCapacity, lease: configuration.lease)
-    let catalogs = ReplicaRotation(configuration.catalogs, startDown: true)
-    let orders = ReplicaRotation(configuration.orders, startDown: true)
+    let client = BackendClient(connectionsPerHost: configuration.server.backendConnections)
+    let cache = ReadCache(capacity: configuration.cacheCapacity, timeToLive: configuration.cacheTimeToLive, lease: configuration.lease)
+    let catalogs = ReplicaRotation(configuration.catalogs, policy: configuration.catalogPolicy, startDown: true)
+    let orders = ReplicaRotation(configuration.orders, policy: configuration.orderPolicy, startDown: true)
     let routes = ServiceApplication.makeRoutes()
     FrontController(
         reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, settings: configuration.server),
@@ -21,6 +21,9 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
         configuration.server.tokens.warnIfOpen(logger: logger)
         logger.info("front end starting", metadata: [
             "port": "\(configuration.server.port)", "cache_capacity": "\(configuration.cacheCapacity)",
+            "cache_ttl": "\(configuration.cacheTimeToLive.map { "\($0)" } ?? "off")",
+            "catalog_policy": "\(configuration.catalogPolicy)", "order_policy": "\(configuration.orderPolicy)",
+            "backend_connections": "\(configuration.server.backendConnections)",
             "catalogs": "\(configuration.catalogs.map(\.name))", "orders": "\(configuration.orders.map(\.name))",
         ])
     }

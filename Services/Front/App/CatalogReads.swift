@@ -4,7 +4,8 @@ import Foundation
 import Hummingbird
 
 /// `/info` and `/search` answers: from the cache when it has them, else from a catalog replica
-/// in turn (moving on when one is down or catching up), stored in the cache on the way back.
+/// chosen by the balancing policy (moving on when one is down or catching up), stored in the
+/// cache on the way back. Concurrent misses of one key share a single back-end call.
 struct CatalogReads: Sendable {
     let cache: ReadCache
     let catalogs: ReplicaRotation
@@ -36,20 +37,21 @@ struct CatalogReads: Sendable {
 
     private func read(
         _ key: ReadCache.Key, path: String, context: BazarRequestContext,
-        decode: (BackendClient.Reply) throws -> (ReadCache.Value, [Int: Int])
+        decode: @escaping @Sendable (BackendClient.Reply) throws -> (ReadCache.Value, [Int: Int])
     ) async throws -> Answer {
-        if let entry = await cache.lookup(key) {
-            return Answer(value: entry.value, servedBy: entry.servedBy, hit: true, versions: entry.versions)
+        let (catalogs, client, settings) = (self.catalogs, self.client, self.settings)
+        let requestID = context.requestID
+        let read = try await cache.read(key) {
+            let (reply, replica) = try await catalogs.call(
+                service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout
+            ) { catalog, timeout in
+                try await client.send(.GET, catalog.url + path, headers: [("X-Request-ID", requestID)], timeout: timeout)
+            }
+            guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
+            let (value, versions) = try decode(reply)
+            return ReadCache.Entry(value: value, servedBy: replica.name.description, versions: versions)
         }
-        let (reply, replica) = try await catalogs.call(
-            service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout
-        ) { catalog, timeout in
-            try await client.send(.GET, catalog.url + path, headers: [("X-Request-ID", context.requestID)], timeout: timeout)
-        }
-        guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
-        let (value, versions) = try decode(reply)
-        await cache.store(.init(value: value, servedBy: replica.name.description, versions: versions), for: key)
-        return Answer(value: value, servedBy: replica.name.description, hit: false, versions: versions)
+        return Answer(value: read.entry.value, servedBy: read.entry.servedBy, hit: read.hit, versions: read.entry.versions)
     }
 }
 

@@ -7,17 +7,27 @@ public struct FrontConfiguration: Sendable {
     public var catalogs: [ReplicaEndpoint]
     public var orders: [ReplicaEndpoint]
     public var cacheCapacity: Int
+    /// Cached answers older than this are not served; nil: no expiry.
+    public var cacheTimeToLive: Duration?
+    /// How catalog reads (and admin writes) are spread over the catalog replicas.
+    public var catalogPolicy: BalancingPolicy
+    /// How purchases and order look-ups are spread over the order replicas.
+    public var orderPolicy: BalancingPolicy
     /// How often every replica's readiness is checked.
     public var healthInterval: Duration
     /// The cache serves only within this long of the last word from a catalog leader.
     public var lease: Duration
 
     public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int,
+                cacheTimeToLive: Duration? = nil, catalogPolicy: BalancingPolicy = .roundRobin, orderPolicy: BalancingPolicy = .roundRobin,
                 healthInterval: Duration = .milliseconds(250), lease: Duration = .milliseconds(1000)) {
         self.server = server
         self.catalogs = catalogs
         self.orders = orders
         self.cacheCapacity = cacheCapacity
+        self.cacheTimeToLive = cacheTimeToLive
+        self.catalogPolicy = catalogPolicy
+        self.orderPolicy = orderPolicy
         self.healthInterval = healthInterval
         self.lease = lease
     }
@@ -32,6 +42,15 @@ public struct FrontOptions: ParsableArguments, Sendable {
 
     @Option(help: "Entries the read cache holds; 0 turns it off. [env: BAZAR_CACHE_CAPACITY, default: 1000]")
     public var cacheCapacity: Int?
+
+    @Option(help: "Time to live of a cached answer in milliseconds; 0 means no expiry. [env: BAZAR_CACHE_TTL_MS, default: 0]")
+    public var cacheTtlMs: Int?
+
+    @Option(help: "Balancing of catalog reads: round-robin, random or least-latency. [env: BAZAR_CATALOG_POLICY, default: round-robin]")
+    public var catalogPolicy: String?
+
+    @Option(help: "Balancing of purchases and order look-ups: round-robin, random or least-latency. [env: BAZAR_ORDER_POLICY, default: round-robin]")
+    public var orderPolicy: String?
 
     @Option(help: "Interval of health checks of every replica, in milliseconds. [env: BAZAR_HEALTH_INTERVAL_MS, default: 250]")
     public var healthIntervalMs: Int?
@@ -53,7 +72,12 @@ public struct FrontOptions: ParsableArguments, Sendable {
                 Setting.string(orders, env: "BAZAR_ORDERS", default: LocalDefaults.orders),
                 setting: "BAZAR_ORDERS"),
             cacheCapacity: capacity,
-            healthInterval: .milliseconds(try Setting.int(healthIntervalMs, env: "BAZAR_HEALTH_INTERVAL_MS", default: 250)),
-            lease: .milliseconds(try Setting.int(leaseMs, env: "BAZAR_LEASE_MS", default: 1000)))
+            cacheTimeToLive: try Setting.optionalMilliseconds(cacheTtlMs, env: "BAZAR_CACHE_TTL_MS"),
+            catalogPolicy: try BalancingPolicy.parse(
+                Setting.string(catalogPolicy, env: "BAZAR_CATALOG_POLICY", default: "round-robin"), setting: "BAZAR_CATALOG_POLICY"),
+            orderPolicy: try BalancingPolicy.parse(
+                Setting.string(orderPolicy, env: "BAZAR_ORDER_POLICY", default: "round-robin"), setting: "BAZAR_ORDER_POLICY"),
+            healthInterval: .milliseconds(try Setting.positiveInt(healthIntervalMs, env: "BAZAR_HEALTH_INTERVAL_MS", default: 250)),
+            lease: .milliseconds(try Setting.positiveInt(leaseMs, env: "BAZAR_LEASE_MS", default: 1000)))
     }
 }

@@ -1,13 +1,15 @@
 import BazarModels
 import BazarService
 
-/// The front end's in-memory cache of `/info` and `/search` answers, least recently used first
-/// out when full.
+/// The front end's in-memory cache of `/info` and `/search` answers: least recently used out
+/// first when full, optionally expiring after a time to live, and filling each key once however
+/// many requests miss it at the same time.
 ///
 /// Every entry remembers the versions of the books it shows. The catalog leader's invalidations
 /// carry a book's new version, and the cache never stores a fill that shows a book older than
 /// the newest version it was told about: a slow read that began before a write cannot put the
-/// old value back.
+/// old value back. An invalidation also detaches the fills in flight for its keys, so a request
+/// that arrives after it starts a fill of its own instead of waiting for the older one.
 public actor ReadCache {
     public enum Key: Hashable, Sendable {
         case info(Int)
@@ -33,6 +35,15 @@ public actor ReadCache {
         }
     }
 
+    /// An answer and where it came from.
+    public struct Read: Sendable {
+        public var entry: Entry
+        /// From the cache (`X-Cache: HIT`), rather than from a back end.
+        public var hit: Bool
+        /// Shared with a fill another request had already started.
+        public var joined: Bool
+    }
+
     public struct Stats: Codable, Sendable, Equatable {
         public var capacity: Int
         public var size: Int
@@ -40,23 +51,39 @@ public actor ReadCache {
         public var misses: Int
         public var evictions: Int
         public var invalidations: Int
+        /// Entries dropped because their time to live had passed.
+        public var expirations: Int
+        /// Misses that waited for a fill already in flight instead of calling a back end.
+        public var coalesced: Int
     }
 
     public let capacity: Int
+    /// Entries older than this are not served; nil: they live until evicted or invalidated.
+    public let timeToLive: Duration?
     /// With a lease, entries are served only while a catalog leader's word is fresh.
     public let lease: Duration?
+    private let now: @Sendable () -> ContinuousClock.Instant
     private var leaseExpiry: ContinuousClock.Instant?
-    private var entries: [Key: (entry: Entry, lastUse: UInt64)] = [:]
-    private var clock: UInt64 = 0
+    private var entries: [Key: (entry: Entry, storedAt: ContinuousClock.Instant)] = [:]
+    private var recency = RecencyList<Key>()
     private var newestVersion: [Int: Int] = [:]
+    private var fills: [Key: (id: UInt64, task: Task<Entry, any Error>)] = [:]
+    private var fillCount: UInt64 = 0
     private var stats: Stats
 
-    /// A cache of `capacity` entries; 0 switches caching off. With a `lease`, the cache serves
-    /// and stores only within a lease of the last word from a catalog leader (`renewLease`).
-    public init(capacity: Int, lease: Duration? = nil) {
+    /// A cache of `capacity` entries; 0 switches caching (and coalescing) off. With a `lease`,
+    /// the cache serves and stores only within a lease of the last word from a catalog leader
+    /// (`renewLease`). `now` is the clock, replaceable in tests.
+    public init(
+        capacity: Int, timeToLive: Duration? = nil, lease: Duration? = nil,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
         self.capacity = max(0, capacity)
+        self.timeToLive = timeToLive.flatMap { $0 > .zero ? $0 : nil }
         self.lease = lease
-        self.stats = Stats(capacity: max(0, capacity), size: 0, hits: 0, misses: 0, evictions: 0, invalidations: 0)
+        self.now = now
+        self.stats = Stats(capacity: max(0, capacity), size: 0, hits: 0, misses: 0, evictions: 0, invalidations: 0,
+                           expirations: 0, coalesced: 0)
     }
 
     /// A leader's heartbeat or invalidation, sent at `sentAt`.
@@ -69,18 +96,43 @@ public actor ReadCache {
     /// Whether entries may be used; an expired lease empties the cache.
     private func leaseHolds() -> Bool {
         guard lease != nil else { return true }
-        if let leaseExpiry, ContinuousClock.now < leaseExpiry { return true }
-        if !entries.isEmpty { entries.removeAll() }
+        if let leaseExpiry, now() < leaseExpiry { return true }
+        if !entries.isEmpty || !fills.isEmpty { removeAll() }
         return false
     }
 
+    /// The answer for `key`: from the cache, else from the fill in flight for it, else from
+    /// `fill`, which is then stored (unless an invalidation has made it stale meanwhile).
+    public func read(_ key: Key, fill: @escaping @Sendable () async throws -> Entry) async throws -> Read {
+        if let entry = lookup(key) { return Read(entry: entry, hit: true, joined: false) }
+        guard capacity > 0, leaseHolds() else { return Read(entry: try await fill(), hit: false, joined: false) }
+        if let pending = fills[key] {
+            stats.coalesced += 1
+            return Read(entry: try await pending.task.value, hit: false, joined: true)
+        }
+        fillCount += 1
+        let id = fillCount
+        let task = Task { try await fill() }
+        fills[key] = (id, task)
+        defer { if fills[key]?.id == id { fills[key] = nil } }
+        let entry = try await task.value
+        store(entry, for: key)
+        return Read(entry: entry, hit: false, joined: false)
+    }
+
+    /// The entry for `key` if it is cached and fresh; counts a hit or a miss.
     public func lookup(_ key: Key) -> Entry? {
         guard leaseHolds(), let found = entries[key] else {
             stats.misses += 1
             return nil
         }
-        clock += 1
-        entries[key]?.lastUse = clock
+        if let timeToLive, now() - found.storedAt >= timeToLive {
+            drop(key)
+            stats.expirations += 1
+            stats.misses += 1
+            return nil
+        }
+        recency.touch(key)
         stats.hits += 1
         return found.entry
     }
@@ -92,12 +144,12 @@ public actor ReadCache {
         for (book, version) in entry.versions where version < newestVersion[book, default: 0] {
             return false
         }
-        if entries[key] == nil, entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
-            entries[oldest] = nil
+        if entries[key] == nil, entries.count >= capacity, let oldest = recency.leastRecent {
+            drop(oldest)
             stats.evictions += 1
         }
-        clock += 1
-        entries[key] = (entry, clock)
+        entries[key] = (entry, now())
+        recency.touch(key)
         return true
     }
 
@@ -105,18 +157,30 @@ public actor ReadCache {
     public func invalidate(_ notice: CacheInvalidation) {
         if let sentAt = notice.sentAt { renewLease(sentAt: sentAt) }
         newestVersion[notice.bookID] = max(newestVersion[notice.bookID, default: 0], notice.version)
-        entries[.info(notice.bookID)] = nil
-        entries[.search(topicKey(notice.topic))] = nil
+        for key in [Key.info(notice.bookID), .search(topicKey(notice.topic))] {
+            drop(key)
+            fills[key] = nil
+        }
         stats.invalidations += 1
     }
 
     public func removeAll() {
         entries.removeAll()
+        recency.removeAll()
+        fills.removeAll()
     }
+
+    /// Keys from most to least recently used.
+    public func keysByRecency() -> [Key] { recency.keysByRecency }
 
     public func currentStats() -> Stats {
         var current = stats
         current.size = entries.count
         return current
+    }
+
+    private func drop(_ key: Key) {
+        entries[key] = nil
+        recency.remove(key)
     }
 }

@@ -1,0 +1,63 @@
+import BazarModels
+import BazarService
+import Testing
+
+@Suite("Balancing policies")
+struct BalancingTests {
+    let replicas = [
+        ReplicaEndpoint(name: ReplicaName("catalog-1")!, url: "http://127.0.0.1:1"),
+        ReplicaEndpoint(name: ReplicaName("catalog-2")!, url: "http://127.0.0.1:2"),
+        ReplicaEndpoint(name: ReplicaName("catalog-3")!, url: "http://127.0.0.1:3"),
+    ]
+
+    func firstChoices(_ rotation: ReplicaRotation, _ calls: Int) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for _ in 0..<calls { counts[rotation.turnOrder()[0].name.description, default: 0] += 1 }
+        return counts
+    }
+
+    @Test("round-robin takes each replica in turn, and skips one that is down")
+    func roundRobin() {
+        let rotation = ReplicaRotation(replicas, policy: .roundRobin)
+        #expect(firstChoices(rotation, 300) == ["catalog-1": 100, "catalog-2": 100, "catalog-3": 100])
+        rotation.markDown(replicas[1].name)
+        #expect(firstChoices(rotation, 300) == ["catalog-1": 150, "catalog-3": 150])
+        #expect(rotation.turnOrder().last?.name == replicas[1].name)
+    }
+
+    @Test("random spreads evenly within chance, and never picks a replica that is down first")
+    func random() {
+        let rotation = ReplicaRotation(replicas, policy: .random)
+        let counts = firstChoices(rotation, 3000)
+        // Each share is binomial (n 3000, p 1/3): sd ≈ 26, so 1000 ± 200 fails about once in 10^14.
+        #expect(counts.values.allSatisfy { (800...1200).contains($0) }, "\(counts)")
+        rotation.markDown(replicas[0].name)
+        #expect(firstChoices(rotation, 300)["catalog-1"] == nil)
+    }
+
+    @Test("least-latency prefers the fastest replica and still probes the others")
+    func leastLatency() {
+        let rotation = ReplicaRotation(replicas, policy: .leastLatency, probeShare: 0.05)
+        rotation.responseTimes.record(replicas[0].name, .milliseconds(20))
+        rotation.responseTimes.record(replicas[1].name, .milliseconds(2))
+        rotation.responseTimes.record(replicas[2].name, .milliseconds(40))
+        let counts = firstChoices(rotation, 4000)
+        // 95% to catalog-2, 5% probes split over the other two (about 100 each).
+        #expect((3650...3950).contains(counts["catalog-2"] ?? 0), "\(counts)")
+        #expect((counts["catalog-1"] ?? 0) > 20 && (counts["catalog-3"] ?? 0) > 20, "\(counts)")
+        // A recovered replica wins back the load once probes have measured it.
+        for _ in 0..<30 { rotation.responseTimes.record(replicas[0].name, .milliseconds(1)) }
+        #expect((firstChoices(rotation, 1000)["catalog-1"] ?? 0) > 900)
+    }
+
+    @Test("the moving average follows a step change within a few samples")
+    func movingAverage() {
+        let times = ResponseTimes(smoothing: 0.2)
+        let name = ReplicaName("order-1")!
+        #expect(times.average(name) == nil)
+        times.record(name, .milliseconds(10))
+        #expect(times.average(name) == 10)
+        for _ in 0..<20 { times.record(name, .milliseconds(100)) }
+        #expect(abs((times.average(name) ?? 0) - 100) < 2)
+    }
+}
