@@ -1,8 +1,8 @@
 import BazarModels
 import Synchronization
 
-/// Spreads calls over the replicas of a service by a `BalancingPolicy`, replicas that are up
-/// first. A call moves on to the next replica when one gives no answer or answers 503 (it is
+/// Spreads calls over the replicas of a service by a `BalancingPolicy`, over those that are up.
+/// A call moves on to the next replica when one gives no answer or answers 503 (it is
 /// down, catching up, or its service is changing leader), and keeps going round, with a short
 /// pause between rounds, until its deadline.
 public final class ReplicaRotation: Sendable {
@@ -12,26 +12,32 @@ public final class ReplicaRotation: Sendable {
     public let responseTimes = ResponseTimes()
     /// Share of least-latency calls that go first to a replica other than the fastest.
     public let probeShare: Double
+    public let healthChecked: Bool
     private let next = Mutex<UInt64>(0)
     private let down: Mutex<Set<ReplicaName>>
 
-    /// `startDown`: count every replica down until a health check has seen it.
-    public init(_ replicas: [ReplicaEndpoint], policy: BalancingPolicy = .roundRobin, probeShare: Double = 0.05, startDown: Bool = false) {
+    /// `healthChecked`: a health check (`HealthWatch`) keeps the down marks current, and every
+    /// replica counts as down until it has seen it.
+    public init(_ replicas: [ReplicaEndpoint], policy: BalancingPolicy = .roundRobin, probeShare: Double = 0.05, healthChecked: Bool = false) {
         self.replicas = replicas
+        self.healthChecked = healthChecked
         self.policy = policy
         self.probeShare = probeShare
-        self.down = Mutex(startDown ? Set(replicas.map(\.name)) : [])
+        self.down = Mutex(healthChecked ? Set(replicas.map(\.name)) : [])
     }
 
     /// Whether any replica is up.
     public var anyUp: Bool { down.withLock { $0.count } < replicas.count }
 
-    /// Every replica once, in the order the policy prefers; those marked down go last.
+    /// The replicas to try, in the order the policy prefers. With health checks, those marked
+    /// down are left out while another is up (checks lag behind a recovery, so with every replica
+    /// down all are tried); without, they go last, so that a call finds out when they recover.
     public func turnOrder() -> [ReplicaEndpoint] {
-        guard !replicas.isEmpty else { return [] }
         let down = self.down.withLock { $0 }
         let up = replicas.filter { !down.contains($0.name) }
-        return preferred(up) + replicas.filter { down.contains($0.name) }
+        let marked = replicas.filter { down.contains($0.name) }
+        if healthChecked { return up.isEmpty ? preferred(marked) : preferred(up) }
+        return preferred(up) + marked
     }
 
     private func preferred(_ up: [ReplicaEndpoint]) -> [ReplicaEndpoint] {

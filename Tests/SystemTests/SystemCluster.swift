@@ -12,6 +12,9 @@ struct SystemCluster: Sendable {
     let layout: ClusterLayout
     static let adminToken = "test-admin-token"
     static let internalToken = "test-internal-token"
+    /// The tests' client: as many connections as concurrent test clients (AsyncHTTPClient's
+    /// shared client keeps 8 per host, which would serialize them).
+    static let client = BackendClient(connectionsPerHost: 128)
 
     enum Storage: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case sqlite, postgres
@@ -41,16 +44,38 @@ struct SystemCluster: Sendable {
 
     /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
     static func with<T: Sendable>(
-        _ storage: Storage = .sqlite, _ body: @Sendable (SystemCluster) async throws -> T
+        _ storage: Storage = .sqlite, environment: [String: String] = [:], _ body: @Sendable (SystemCluster) async throws -> T
     ) async throws -> T {
-        let layout = try makeLayout(storage)
+        var layout = try makeLayout(storage)
+        layout.environment.merge(environment) { $1 }
+        return try await with(layout: layout, body)
+    }
+
+    /// A cluster whose front end reaches each catalog replica through its own `LatencyProxy`
+    /// (keyed by replica name), to slow replicas down and count what each one receives.
+    static func withProxiedCatalogs<T: Sendable>(
+        environment: [String: String] = [:], _ body: @escaping @Sendable (SystemCluster, [String: LatencyProxy]) async throws -> T
+    ) async throws -> T {
+        var layout = try makeLayout(.sqlite)
+        layout.environment.merge(environment) { $1 }
+        let (port1, port2) = (FreePort.next(), FreePort.next())
+        layout.frontEndRoutes = ["catalog-1": "http://127.0.0.1:\(port1)", "catalog-2": "http://127.0.0.1:\(port2)"]
+        let final = layout
+        return try await LatencyProxy.run(port: port1, target: layout.url(of: "catalog-1")) { first in
+            try await LatencyProxy.run(port: port2, target: final.url(of: "catalog-2")) { second in
+                try await with(layout: final) { bazar in try await body(bazar, ["catalog-1": first, "catalog-2": second]) }
+            }
+        }
+    }
+
+    static func with<T: Sendable>(layout: ClusterLayout, _ body: @Sendable (SystemCluster) async throws -> T) async throws -> T {
         let data = layout.dataDirectory
         let cluster = LocalCluster(layout: layout)
         let system = SystemCluster(cluster: cluster, layout: layout)
         do {
             try await cluster.startAll()
             try await cluster.waitUntilReady(timeout: .seconds(60))
-            try await system.waitForCacheLease()
+            if layout.environment["BAZAR_CACHE_CAPACITY"] != "0" { try await system.waitForCacheLease() }
             let result = try await body(system)
             await cluster.stopAll()
             try? FileManager.default.removeItem(at: data)
@@ -87,7 +112,7 @@ struct SystemCluster: Sendable {
     ) async throws -> BackendClient.Reply {
         var headers = headers
         if admin { headers.append(("Authorization", "Bearer \(Self.adminToken)")) }
-        return try await BackendClient.shared.send(method, url, body: json.map { ByteBuffer(string: $0) }, headers: headers, timeout: .seconds(10))
+        return try await Self.client.send(method, url, body: json.map { ByteBuffer(string: $0) }, headers: headers, timeout: .seconds(10))
     }
 
     func book(at member: String, _ id: Int) async throws -> Book {

@@ -18,11 +18,19 @@ struct BalancingTests {
 
     @Test("round-robin takes each replica in turn, and skips one that is down")
     func roundRobin() {
-        let rotation = ReplicaRotation(replicas, policy: .roundRobin)
+        let rotation = ReplicaRotation(replicas, policy: .roundRobin, healthChecked: true)
+        for replica in replicas { rotation.markUp(replica.name) }
         #expect(firstChoices(rotation, 300) == ["catalog-1": 100, "catalog-2": 100, "catalog-3": 100])
         rotation.markDown(replicas[1].name)
         #expect(firstChoices(rotation, 300) == ["catalog-1": 150, "catalog-3": 150])
-        #expect(rotation.turnOrder().last?.name == replicas[1].name)
+        #expect(!rotation.turnOrder().contains { $0.name == replicas[1].name })
+        // With every replica down, all are tried.
+        for replica in replicas { rotation.markDown(replica.name) }
+        #expect(rotation.turnOrder().count == 3)
+        // Without health checks, a replica marked down is still tried, last.
+        let unchecked = ReplicaRotation(replicas)
+        unchecked.markDown(replicas[0].name)
+        #expect(unchecked.turnOrder().map(\.name).last == replicas[0].name)
     }
 
     @Test("random spreads evenly within chance, and never picks a replica that is down first")

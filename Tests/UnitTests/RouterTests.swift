@@ -160,7 +160,7 @@ struct RouterTests {
             try await client.execute(uri: "/internal/cache/invalidate", method: .post,
                                      headers: [.authorization: "Bearer internal-secret"], body: notice) { #expect($0.status == .noContent) }
             try await client.execute(uri: "/cache/stats", method: .get) { (response) throws in
-                let stats = try Self.decode(ReadCache.Stats.self, response)
+                let stats = try Self.decode(CacheStats.self, response)
                 #expect(stats.capacity == 5 && stats.invalidations == 1 && stats.size == 0 && stats.misses == 1)
             }
         }

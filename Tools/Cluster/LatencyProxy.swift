@@ -18,7 +18,7 @@ public final class LatencyProxy: Sendable {
 
     struct State {
         var delay: Duration = .zero
-        var holdPrefix: String?
+        var holdPath: String?
         var holding = 0
         var forwarded: [String: Int] = [:]
     }
@@ -34,9 +34,9 @@ public final class LatencyProxy: Sendable {
     /// Added before every call is forwarded.
     public func setDelay(_ delay: Duration) { state.withLock { $0.delay = delay } }
 
-    /// Answers to paths starting with `prefix` wait, once received from the replica, until `release()`.
-    public func hold(pathPrefix prefix: String) { state.withLock { $0.holdPrefix = prefix } }
-    public func release() { state.withLock { $0.holdPrefix = nil } }
+    /// Answers to `GET path` wait, once received from the replica, until `release()`.
+    public func hold(path: String) { state.withLock { $0.holdPath = path } }
+    public func release() { state.withLock { $0.holdPath = nil } }
     /// Answers received and waiting for `release()`.
     public var holding: Int { state.withLock { $0.holding } }
 
@@ -44,6 +44,9 @@ public final class LatencyProxy: Sendable {
     public func forwarded(pathPrefix prefix: String) -> Int {
         state.withLock { $0.forwarded.filter { $0.key.hasPrefix(prefix) }.values.reduce(0, +) }
     }
+
+    /// Every path forwarded, with its count.
+    public var forwardedPaths: [String: Int] { state.withLock { $0.forwarded } }
 
     public func resetCounts() { state.withLock { $0.forwarded = [:] } }
 
@@ -78,14 +81,22 @@ public final class LatencyProxy: Sendable {
 
     private func waitUntilListening() async throws {
         for _ in 0..<200 {
-            if (try? await BackendClient.shared.send(.GET, url + "/health", timeout: .seconds(1))) != nil { return }
+            if (try? await BackendClient.shared.send(.GET, url + Self.ownPath, timeout: .seconds(1)))?.status == 204 { return }
             try await Task.sleep(for: .milliseconds(25))
         }
         throw LocalCluster.Failure(description: "latency proxy on port \(port) did not start")
     }
 
+    private func isHeld(_ request: Request, _ path: String) -> Bool {
+        request.method == .get && state.withLock { $0.holdPath == path }
+    }
+
+    /// The one path the proxy answers itself, to tell that it listens.
+    static let ownPath = "/_latency-proxy"
+
     private func forward(_ request: Request) async throws -> Response {
         let path = request.uri.path
+        if path == Self.ownPath { return Response(status: .noContent) }
         let delay = state.withLock { state in
             state.forwarded[path, default: 0] += 1
             return state.delay
@@ -103,9 +114,9 @@ public final class LatencyProxy: Sendable {
             try await Task.sleep(for: .seconds(5))
             throw error
         }
-        if state.withLock({ state in state.holdPrefix.map(path.hasPrefix) ?? false }) {
+        if isHeld(request, path) {
             state.withLock { $0.holding += 1 }
-            while state.withLock({ state in state.holdPrefix.map(path.hasPrefix) ?? false }) {
+            while isHeld(request, path) {
                 try await Task.sleep(for: .milliseconds(5))
             }
             state.withLock { $0.holding -= 1 }

@@ -6,8 +6,8 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
     let logger = ServiceApplication.logger(name: "front", level: configuration.server.logLevel)
     let client = BackendClient(connectionsPerHost: configuration.server.backendConnections)
     let cache = ReadCache(capacity: configuration.cacheCapacity, timeToLive: configuration.cacheTimeToLive, lease: configuration.lease)
-    let catalogs = ReplicaRotation(configuration.catalogs, policy: configuration.catalogPolicy, startDown: true)
-    let orders = ReplicaRotation(configuration.orders, policy: configuration.orderPolicy, startDown: true)
+    let catalogs = ReplicaRotation(configuration.catalogs, policy: configuration.catalogPolicy, healthChecked: true)
+    let orders = ReplicaRotation(configuration.orders, policy: configuration.orderPolicy, healthChecked: true)
     let routes = ServiceApplication.makeRoutes()
     FrontController(
         reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, settings: configuration.server),

@@ -79,7 +79,13 @@ struct FrontController: Sendable {
             guard catalogs.anyUp, orders.anyUp else {
                 throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")
             }
-            return JSONResponse.make(["status": "ready"])
+            // Which replicas are in rotation, as the health checks last saw them.
+            var replicas: [String: String] = [:]
+            for replica in catalogs.replicas + orders.replicas {
+                let up = catalogs.replicas.contains(replica) ? catalogs.isUp(replica.name) : orders.isUp(replica.name)
+                replicas[replica.name.description] = up ? "up" : "down"
+            }
+            return JSONResponse.make(FrontReadiness(status: "ready", replicas: replicas))
         }
     }
 
@@ -116,4 +122,11 @@ struct FrontController: Sendable {
             try await client.send(method, catalog.url + path, body: body, headers: headers, timeout: timeout)
         }
     }
+}
+
+/// The front end's `GET /ready` answer.
+struct FrontReadiness: Codable {
+    var status: String
+    /// Replica name to "up" or "down".
+    var replicas: [String: String]
 }

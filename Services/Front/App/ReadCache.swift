@@ -44,19 +44,6 @@ public actor ReadCache {
         public var joined: Bool
     }
 
-    public struct Stats: Codable, Sendable, Equatable {
-        public var capacity: Int
-        public var size: Int
-        public var hits: Int
-        public var misses: Int
-        public var evictions: Int
-        public var invalidations: Int
-        /// Entries dropped because their time to live had passed.
-        public var expirations: Int
-        /// Misses that waited for a fill already in flight instead of calling a back end.
-        public var coalesced: Int
-    }
-
     public let capacity: Int
     /// Entries older than this are not served; nil: they live until evicted or invalidated.
     public let timeToLive: Duration?
@@ -69,7 +56,7 @@ public actor ReadCache {
     private var newestVersion: [Int: Int] = [:]
     private var fills: [Key: (id: UInt64, task: Task<Entry, any Error>)] = [:]
     private var fillCount: UInt64 = 0
-    private var stats: Stats
+    private var stats: CacheStats
 
     /// A cache of `capacity` entries; 0 switches caching (and coalescing) off. With a `lease`,
     /// the cache serves and stores only within a lease of the last word from a catalog leader
@@ -82,7 +69,7 @@ public actor ReadCache {
         self.timeToLive = timeToLive.flatMap { $0 > .zero ? $0 : nil }
         self.lease = lease
         self.now = now
-        self.stats = Stats(capacity: max(0, capacity), size: 0, hits: 0, misses: 0, evictions: 0, invalidations: 0,
+        self.stats = CacheStats(capacity: max(0, capacity), size: 0, hits: 0, misses: 0, evictions: 0, invalidations: 0,
                            expirations: 0, coalesced: 0)
     }
 
@@ -173,7 +160,7 @@ public actor ReadCache {
     /// Keys from most to least recently used.
     public func keysByRecency() -> [Key] { recency.keysByRecency }
 
-    public func currentStats() -> Stats {
+    public func currentStats() -> CacheStats {
         var current = stats
         current.size = entries.count
         return current
