@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The bookstore's vocabulary: books, orders, bodies, errors, replica names.
@@ -49,7 +50,11 @@ let package = Package(
         .executableTarget(name: "bazar-order", dependencies: ["OrderService"], path: "Services/Order/Main"),
         // Starts and stops a local cluster of the five processes; used by `bazar up` and the system tests.
         .target(name: "BazarCluster", dependencies: ["BazarService"], path: "Tools/Cluster"),
-        .executableTarget(name: "bazar", dependencies: ["BazarCluster"], path: "Tools/Bazar"),
+        // `bazar up`, `bazar load` (load generator) and `bazar bench` (the front end's benchmarks).
+        .executableTarget(
+            name: "bazar",
+            dependencies: ["BazarCluster", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Tools/Bazar"),
         .testTarget(
             name: "UnitTests",
             dependencies: [

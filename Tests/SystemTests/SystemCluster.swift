@@ -26,11 +26,7 @@ struct SystemCluster: Sendable {
     static func makeLayout(_ storage: Storage) throws -> ClusterLayout {
         let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"].map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-system-\(UUID().uuidString.prefix(8))")
-        var layout = ClusterLayout(dataDirectory: data, binDirectory: binDirectory)
-        layout.frontPort = FreePort.next()
-        layout.catalogPorts = [FreePort.next(), FreePort.next()]
-        layout.orderPorts = [FreePort.next(), FreePort.next()]
+        var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "system")
         if storage == .postgres {
             layout.postgresURL = try ScratchPostgres.shared().url + "/"
             // Unique database names per cluster on the shared server.
@@ -58,13 +54,8 @@ struct SystemCluster: Sendable {
     ) async throws -> T {
         var layout = try makeLayout(.sqlite)
         layout.environment.merge(environment) { $1 }
-        let (port1, port2) = (FreePort.next(), FreePort.next())
-        layout.frontEndRoutes = ["catalog-1": "http://127.0.0.1:\(port1)", "catalog-2": "http://127.0.0.1:\(port2)"]
-        let final = layout
-        return try await LatencyProxy.run(port: port1, target: layout.url(of: "catalog-1")) { first in
-            try await LatencyProxy.run(port: port2, target: final.url(of: "catalog-2")) { second in
-                try await with(layout: final) { bazar in try await body(bazar, ["catalog-1": first, "catalog-2": second]) }
-            }
+        return try await LatencyProxy.inFrontOfCatalogs(of: layout) { layout, proxies in
+            try await with(layout: layout) { bazar in try await body(bazar, proxies) }
         }
     }
 

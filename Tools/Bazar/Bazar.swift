@@ -6,7 +6,7 @@ struct Bazar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bazar",
         abstract: "Run and exercise a local Bazar.",
-        subcommands: [Up.self])
+        subcommands: [Up.self, Load.self, Bench.self])
 }
 
 /// Prints a progress line at once, even when output goes to a file or a pipe.

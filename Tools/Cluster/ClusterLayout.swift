@@ -27,6 +27,17 @@ public struct ClusterLayout: Sendable {
         self.binDirectory = binDirectory
     }
 
+    /// A layout on free loopback ports with its data in a new temporary directory: for tests
+    /// and benchmarks that run beside anything else.
+    public static func scratch(binDirectory: URL, label: String) -> ClusterLayout {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-\(label)-\(UUID().uuidString.prefix(8))")
+        var layout = ClusterLayout(dataDirectory: data, binDirectory: binDirectory)
+        layout.frontPort = FreePort.next()
+        layout.catalogPorts = [FreePort.next(), FreePort.next()]
+        layout.orderPorts = [FreePort.next(), FreePort.next()]
+        return layout
+    }
+
     public struct Member: Sendable, Hashable {
         public var name: String
         public var executable: String

@@ -57,7 +57,7 @@ public final class LatencyProxy: Sendable {
         let client = BackendClient(connectionsPerHost: 256)
         let proxy = LatencyProxy(port: port, target: target, client: client)
         var logger = Logger(label: "latency-proxy")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let app = Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in try await proxy.forward(request) },
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "latency-proxy"),
@@ -126,5 +126,32 @@ public final class LatencyProxy: Sendable {
             if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
         }
         return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: reply.body))
+    }
+}
+
+extension LatencyProxy {
+    /// Runs one proxy in front of each catalog replica of `layout` while `body` runs, and hands it
+    /// the layout whose front end calls the replicas through them (proxies keyed by replica name).
+    public static func inFrontOfCatalogs<T: Sendable>(
+        of layout: ClusterLayout, _ body: @escaping @Sendable (ClusterLayout, [String: LatencyProxy]) async throws -> T
+    ) async throws -> T {
+        let names = layout.members.map(\.name).filter { $0.hasPrefix("catalog-") }
+        return try await chain(names[...], layout: layout, proxies: [:], body)
+    }
+
+    private static func chain<T: Sendable>(
+        _ names: ArraySlice<String>, layout: ClusterLayout, proxies: [String: LatencyProxy],
+        _ body: @escaping @Sendable (ClusterLayout, [String: LatencyProxy]) async throws -> T
+    ) async throws -> T {
+        guard let name = names.first else { return try await body(layout, proxies) }
+        let port = FreePort.next()
+        var routed = layout
+        routed.frontEndRoutes[name] = "http://127.0.0.1:\(port)"
+        let next = routed
+        return try await run(port: port, target: layout.url(of: name)) { proxy in
+            var proxies = proxies
+            proxies[name] = proxy
+            return try await chain(names.dropFirst(), layout: next, proxies: proxies, body)
+        }
     }
 }

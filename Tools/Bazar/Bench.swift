@@ -1,0 +1,141 @@
+import ArgumentParser
+import BazarCluster
+import BazarService
+import Foundation
+
+/// `bazar bench`: the front end's benchmarks. Each case starts its own local Bazar (SQLite, free
+/// ports), loads it with `bazar load`'s generator, and stops it; the results are Markdown tables.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the front end: cache on and off, balancing policies with one slowed replica, connection pool sizes.")
+
+    @Option(help: "Seconds to measure each case.")
+    var duration = 15
+
+    @Option(help: "Seconds of load before measuring each case.")
+    var warmup = 3
+
+    @Option(help: "Concurrent clients in the cache and policy cases.")
+    var concurrency = 16
+
+    @Option(help: "Milliseconds added to every call to catalog-2 in the policy cases.")
+    var slowMs = 20
+
+    @Option(help: "Comma-separated cases to run: cache, policies, pool.")
+    var cases = "cache,policies,pool"
+
+    @Option(help: "Also write the tables to this Markdown file.")
+    var output: String?
+
+    func run() async throws {
+        let binDirectory = try ServiceBinaries.locate()
+        var report = [Self.machine(binDirectory: binDirectory), ""]
+        let selected = Set(cases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if selected.contains("cache") { report += try await cacheCase(binDirectory) + [""] }
+        if selected.contains("policies") { report += try await policyCase(binDirectory) + [""] }
+        if selected.contains("pool") { report += try await poolCase(binDirectory) + [""] }
+        let text = report.joined(separator: "\n")
+        say("\n" + text)
+        if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) }
+    }
+
+    /// Hit ratio and latency of a read-mostly mix, cache on and off.
+    func cacheCase(_ binDirectory: URL) async throws -> [String] {
+        var rows = [
+            "Cache on and off: \(concurrency) clients, mix info=90,search=9,purchase=1 over books 1–7, \(duration) s each.",
+            "",
+            "| cache | req/s | hit ratio | p50 ms | p90 ms | p99 ms | p99.9 ms | failed |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for capacity in [1000, 0] {
+            let label = capacity == 0 ? "off (`BAZAR_CACHE_CAPACITY=0`)" : "on (1,000 entries)"
+            say("case: cache \(label)")
+            let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "\(capacity)"],
+                                           mix: "info=90,search=9,purchase=1", concurrency: concurrency)
+            rows.append("| \(label) | \(Int(result.throughput)) | \(String(format: "%.1f %%", result.hitRatio * 100)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(LoadReport.ms(result.p999)) | \(result.failures) |")
+        }
+        return rows
+    }
+
+    /// Throughput of each policy when catalog-2 answers `slowMs` later than catalog-1.
+    func policyCase(_ binDirectory: URL) async throws -> [String] {
+        var rows = [
+            "Balancing policies with catalog-2 slowed by \(slowMs) ms (a proxy in front of each catalog replica, the other adds nothing), cache off, \(concurrency) clients, mix info=100, \(duration) s each.",
+            "",
+            "| catalog policy | req/s | p50 ms | p90 ms | p99 ms | share to slowed catalog-2 | failed |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for policy in BalancingPolicy.allCases {
+            say("case: policy \(policy), catalog-2 slowed by \(slowMs) ms")
+            let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_CATALOG_POLICY": policy.rawValue],
+                                           mix: "info=100", concurrency: concurrency, slowCatalog2: .milliseconds(slowMs))
+            rows.append("| \(policy) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(String(format: "%.1f %%", result.share(of: "catalog-2") * 100)) | \(result.failures) |")
+        }
+        return rows
+    }
+
+    /// Throughput of uncached reads by the size of the front end's connection pool per replica.
+    func poolCase(_ binDirectory: URL) async throws -> [String] {
+        let clients = 64
+        var rows = [
+            "Connections per back-end replica (`BAZAR_BACKEND_CONNECTIONS`): cache off, \(clients) clients, mix info=100, \(duration) s each. AsyncHTTPClient's default is 8.",
+            "",
+            "| connections per replica | req/s | p50 ms | p90 ms | p99 ms | failed |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for connections in [2, 8, 64] {
+            say("case: \(connections) connections per replica")
+            let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_BACKEND_CONNECTIONS": "\(connections)"],
+                                           mix: "info=100", concurrency: clients)
+            rows.append("| \(connections) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(result.failures) |")
+        }
+        return rows
+    }
+
+    /// Starts a scratch Bazar (with proxies in front of the catalogs when one is slowed), loads it, stops it.
+    func measure(
+        _ binDirectory: URL, environment: [String: String], mix: String, concurrency: Int, slowCatalog2: Duration? = nil
+    ) async throws -> LoadReport {
+        var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "bench")
+        layout.environment = environment.merging(["BAZAR_LOG_LEVEL": "warning"]) { $1 }
+        let plan = LoadPlan(
+            url: layout.url(of: "front"), concurrency: concurrency, duration: .seconds(duration), warmup: .seconds(warmup),
+            mix: try LoadPlan.parseMix(mix), books: 1...7, topics: ["distributed systems", "undergraduate school"], adminToken: nil)
+        let load: @Sendable (ClusterLayout) async throws -> LoadReport = { layout in
+            let cluster = LocalCluster(layout: layout)
+            do {
+                try await cluster.startAll()
+                try await cluster.waitUntilReady(timeout: .seconds(60))
+                // Enough stock that purchases never run out during the run.
+                for book in 1...7 {
+                    _ = try await BackendClient.shared.send(
+                        .PATCH, layout.url(of: "front") + "/books/\(book)", body: .init(string: #"{"quantity": 1000000}"#), timeout: .seconds(10))
+                }
+                let report = try await LoadGenerator.run(plan) { say($0) }
+                say(report.summary)
+                await cluster.stopAll()
+                try? FileManager.default.removeItem(at: layout.dataDirectory)
+                return report
+            } catch {
+                await cluster.stopAll()
+                say("logs kept in \(layout.dataDirectory.path)")
+                throw error
+            }
+        }
+        guard let slowCatalog2 else { return try await load(layout) }
+        return try await LatencyProxy.inFrontOfCatalogs(of: layout) { layout, proxies in
+            proxies["catalog-2"]?.setDelay(slowCatalog2)
+            return try await load(layout)
+        }
+    }
+
+    static func machine(binDirectory: URL) -> String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let build = binDirectory.lastPathComponent
+        let date = ISO8601DateFormatter().string(from: Date())
+        return "Machine: \(cores) cores (\(model)), \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB; \(build) build; load generator, proxies and all five services on this one machine; \(date)."
+    }
+}
