@@ -68,33 +68,40 @@ struct Bench: AsyncParsableCommand {
         for policy in BalancingPolicy.allCases {
             say("case: policy \(policy), catalog-2 slowed by \(slowMs) ms")
             let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_CATALOG_POLICY": policy.rawValue],
-                                           mix: "info=100", concurrency: concurrency, slowCatalog2: .milliseconds(slowMs))
+                                           mix: "info=100", concurrency: concurrency, catalogDelays: ["catalog-2": .milliseconds(slowMs)])
             rows.append("| \(policy) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(String(format: "%.1f %%", result.share(of: "catalog-2") * 100)) | \(result.failures) |")
         }
         return rows
     }
 
-    /// Throughput of uncached reads by the size of the front end's connection pool per replica.
+    /// Throughput of uncached reads by the size of the front end's connection pool per replica,
+    /// with replicas on loopback (CPU-bound here) and with replicas 10 ms away (latency-bound).
     func poolCase(_ binDirectory: URL) async throws -> [String] {
         let clients = 64
         var rows = [
-            "Connections per back-end replica (`BAZAR_BACKEND_CONNECTIONS`): cache off, \(clients) clients, mix info=100, \(duration) s each. AsyncHTTPClient's default is 8.",
+            "Connections per back-end replica (`BAZAR_BACKEND_CONNECTIONS`): cache off, \(clients) clients, mix info=100, \(duration) s each; catalog replicas on loopback, then with 10 ms added to every call to each (a proxy in front of each, as a replica on another host or with a slow disk would be). AsyncHTTPClient's default is 8.",
             "",
-            "| connections per replica | req/s | p50 ms | p90 ms | p99 ms | failed |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| connections per replica | catalog replicas | req/s | p50 ms | p90 ms | p99 ms | failed |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
         ]
-        for connections in [2, 8, 64] {
-            say("case: \(connections) connections per replica")
-            let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_BACKEND_CONNECTIONS": "\(connections)"],
-                                           mix: "info=100", concurrency: clients)
-            rows.append("| \(connections) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(result.failures) |")
+        for delay in [Duration.zero, .milliseconds(10)] {
+            for connections in [2, 8, 64] {
+                let where_ = delay == .zero ? "loopback" : "+10 ms each"
+                say("case: \(connections) connections per replica, catalogs \(where_)")
+                let result = try await measure(
+                    binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_BACKEND_CONNECTIONS": "\(connections)"],
+                    mix: "info=100", concurrency: clients,
+                    catalogDelays: delay == .zero ? [:] : ["catalog-1": delay, "catalog-2": delay])
+                rows.append("| \(connections) | \(where_) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(result.failures) |")
+            }
         }
         return rows
     }
 
-    /// Starts a scratch Bazar (with proxies in front of the catalogs when one is slowed), loads it, stops it.
+    /// Starts a scratch Bazar (with a proxy in front of each catalog replica when any is to be
+    /// slowed down), loads it, stops it.
     func measure(
-        _ binDirectory: URL, environment: [String: String], mix: String, concurrency: Int, slowCatalog2: Duration? = nil
+        _ binDirectory: URL, environment: [String: String], mix: String, concurrency: Int, catalogDelays: [String: Duration] = [:]
     ) async throws -> LoadReport {
         var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "bench")
         layout.environment = environment.merging(["BAZAR_LOG_LEVEL": "warning"]) { $1 }
@@ -122,9 +129,9 @@ struct Bench: AsyncParsableCommand {
                 throw error
             }
         }
-        guard let slowCatalog2 else { return try await load(layout) }
+        guard !catalogDelays.isEmpty else { return try await load(layout) }
         return try await LatencyProxy.inFrontOfCatalogs(of: layout) { layout, proxies in
-            proxies["catalog-2"]?.setDelay(slowCatalog2)
+            for (name, delay) in catalogDelays { proxies[name]?.setDelay(delay) }
             return try await load(layout)
         }
     }
