@@ -72,8 +72,23 @@ public struct DatabaseClient: Service {
     }
 
     /// The client configuration of a `postgres://` URL, and the database it names.
+    ///
+    /// Bazar connects to PostgreSQL without TLS. The URL is parsed with TLS off: parsing one without
+    /// `sslmode` would build a TLS context from the system's CA certificates, which fails where
+    /// there are none (a slim container image). A URL that demands TLS is refused, not ignored.
     static func clientConfiguration(url: String) throws -> (PostgresClient.Configuration, String) {
-        guard let config = try? SQLPostgresConfiguration(url: url), let host = config.coreConfiguration.host else {
+        let tlsParameters: Set<String> = ["sslmode", "tlsmode", "ssl", "tls"]
+        guard var components = URLComponents(string: url) else {
+            throw ConfigurationError("not a PostgreSQL URL with a host: \(redacted(url))")
+        }
+        let items = components.queryItems ?? []
+        if let demand = items.last(where: { tlsParameters.contains($0.name.lowercased()) })?.value?.lowercased(),
+           !["disable", "false", "prefer", "allow", "true"].contains(demand) {
+            throw ConfigurationError("\(redacted(url)) asks for TLS (\(demand)); Bazar connects to PostgreSQL without TLS")
+        }
+        components.queryItems = items.filter { !tlsParameters.contains($0.name.lowercased()) } + [URLQueryItem(name: "sslmode", value: "disable")]
+        guard let plain = components.string, let config = try? SQLPostgresConfiguration(url: plain),
+              let host = config.coreConfiguration.host else {
             throw ConfigurationError("not a PostgreSQL URL with a host: \(redacted(url))")
         }
         let core = config.coreConfiguration

@@ -13,12 +13,15 @@ public struct ReplicaRuntime: Sendable {
     public let replicator: Replicator
     public let forwarding: LeaderForwarding
     public let server: ServerSettings
+    /// Where the database is, as configured (a password in it stays here, never in logs).
+    let databaseURL: String
 
     /// Opens the database and wires the replicator; `applyEffect` applies a leader's entry here.
     public init(
         server: ServerSettings, replica: ReplicaSettings, state: (DatabaseClient) -> ReplicatedState
     ) async throws {
         self.server = server
+        databaseURL = replica.databaseURL
         logger = ServiceApplication.logger(name: replica.me.description, level: server.logLevel)
         database = try await DatabaseClient.open(url: replica.databaseURL, logger: logger)
         client = BackendClient(connectionsPerHost: server.backendConnections)
@@ -39,10 +42,11 @@ public struct ReplicaRuntime: Sendable {
         var app = ServiceApplication.make(
             routes: routes, name: me.description, settings: server,
             services: [database, client, replicator], logger: logger)
-        app.beforeServerStarts { [logger, database, replicator, server] in
+        app.beforeServerStarts { [logger, database, replicator, server, databaseURL] in
             try await prepare()
             try await replicator.open()
             server.tokens.warnIfOpen(logger: logger)
+            DevelopmentDefaults.warn(tokens: server.tokens, databaseURL: databaseURL, logger: logger)
             let seq = await replicator.currentSeq()
             logger.info("replica starting", metadata: [
                 "replica": "\(me)", "database": "\(database.description)", "port": "\(server.port)", "seq": "\(seq)",

@@ -19,6 +19,7 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
         logger: logger)
     app.beforeServerStarts {
         configuration.server.tokens.warnIfOpen(logger: logger)
+        DevelopmentDefaults.warn(tokens: configuration.server.tokens, databaseURL: nil, logger: logger)
         logger.info("front end starting", metadata: [
             "port": "\(configuration.server.port)", "cache_capacity": "\(configuration.cacheCapacity)",
             "cache_ttl": "\(configuration.cacheTimeToLive.map { "\($0)" } ?? "off")",
