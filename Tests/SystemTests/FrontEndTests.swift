@@ -52,6 +52,23 @@ struct FrontEndTests {
         }
     }
 
+    @Test("out of touch with every catalog replica for longer than the lease, the front end empties its cache")
+    func emptiesWithoutCatalogs() async throws {
+        try await SystemCluster.with { (bazar: SystemCluster) async throws in
+            _ = try await bazar.call(.GET, bazar.front + "/info/1")
+            #expect(try await bazar.call(.GET, bazar.front + "/info/1").header("X-Cache") == "HIT")
+            await bazar.cluster.pause("catalog-1")
+            await bazar.cluster.pause("catalog-2")
+            try await Task.sleep(for: .milliseconds(1500))  // the lease is 1 s
+            let stats = try await bazar.call(.GET, bazar.front + "/cache/stats").decode(CacheStats.self)
+            await bazar.cluster.resume("catalog-1")
+            await bazar.cluster.resume("catalog-2")
+            #expect(stats.size == 0)
+            // Back in touch, it caches again.
+            try await bazar.waitForCacheLease()
+        }
+    }
+
     @Test("20 concurrent misses of one book make one call to the catalog")
     func coalescedMisses() async throws {
         try await SystemCluster.withProxiedCatalogs { bazar, proxies in

@@ -1,4 +1,5 @@
 import BazarModels
+import Foundation
 import FrontService
 import Synchronization
 import Testing
@@ -59,6 +60,20 @@ struct ReadCacheTests {
         await forever.store(info(1, version: 1), for: .info(1))
         clock.advance(.seconds(3600))
         #expect(await forever.lookup(.info(1)) != nil)
+    }
+
+    @Test("without a leader's word for a lease, the cache empties and stores nothing")
+    func leaseExpiry() async {
+        let clock = ManualClock()
+        let cache = ReadCache(capacity: 10, lease: .seconds(1), now: { clock.now })
+        #expect(await cache.store(info(1, version: 1), for: .info(1)) == false)  // no lease yet
+        await cache.renewLease(sentAt: Int64(Date().timeIntervalSince1970 * 1000))
+        #expect(await cache.store(info(1, version: 1), for: .info(1)))
+        clock.advance(.milliseconds(900))
+        #expect(await cache.lookup(.info(1)) != nil)
+        clock.advance(.milliseconds(200))
+        #expect(await cache.currentStats().size == 0)
+        #expect(await cache.lookup(.info(1)) == nil)
     }
 
     @Test("a fill older than an invalidation is not stored")

@@ -161,6 +161,7 @@ public actor ReadCache {
     public func keysByRecency() -> [Key] { recency.keysByRecency }
 
     public func currentStats() -> CacheStats {
+        _ = leaseHolds()
         var current = stats
         current.size = entries.count
         return current
