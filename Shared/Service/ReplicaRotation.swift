@@ -8,7 +8,7 @@ import Synchronization
 public final class ReplicaRotation: Sendable {
     public let replicas: [ReplicaEndpoint]
     public let policy: BalancingPolicy
-    /// Response times of every call, for the least-latency policy.
+    /// Response times of calls, kept for the least-latency policy.
     public let responseTimes = ResponseTimes()
     /// Share of least-latency calls that go first to a replica other than the fastest.
     public let probeShare: Double
@@ -35,9 +35,13 @@ public final class ReplicaRotation: Sendable {
     public func turnOrder() -> [ReplicaEndpoint] {
         let down = self.down.withLock { $0 }
         let up = replicas.filter { !down.contains($0.name) }
-        let marked = replicas.filter { down.contains($0.name) }
-        if healthChecked { return up.isEmpty ? preferred(marked) : preferred(up) }
-        return preferred(up) + marked
+        if healthChecked { return preferred(up.isEmpty ? replicas : up) }
+        return preferred(up) + replicas.filter { down.contains($0.name) }
+    }
+
+    /// Only least-latency reads the response times; the others need not keep them.
+    private func record(_ name: ReplicaName, _ elapsed: Duration) {
+        if policy == .leastLatency { responseTimes.record(name, elapsed) }
     }
 
     private func preferred(_ up: [ReplicaEndpoint]) -> [ReplicaEndpoint] {
@@ -53,7 +57,8 @@ public final class ReplicaRotation: Sendable {
             return up.shuffled()
         case .leastLatency:
             // A replica not yet measured sorts first, so that it gets measured.
-            var order = up.sorted { responseTimes.average($0.name) ?? 0 < responseTimes.average($1.name) ?? 0 }
+            let averages = responseTimes.snapshot()
+            var order = up.sorted { averages[$0.name] ?? 0 < averages[$1.name] ?? 0 }
             if Double.random(in: 0..<1) < probeShare {
                 order.swapAt(0, Int.random(in: 1..<order.count))
             }
@@ -64,6 +69,12 @@ public final class ReplicaRotation: Sendable {
     public func markDown(_ name: ReplicaName) { _ = down.withLock { $0.insert(name) } }
     public func markUp(_ name: ReplicaName) { _ = down.withLock { $0.remove(name) } }
     public func isUp(_ name: ReplicaName) -> Bool { !down.withLock { $0.contains(name) } }
+
+    /// Each replica's name and whether it is in rotation.
+    public func states() -> [(name: ReplicaName, up: Bool)] {
+        let down = self.down.withLock { $0 }
+        return replicas.map { ($0.name, !down.contains($0.name)) }
+    }
 
     /// Calls replicas in turn until one answers with something other than 503, or `deadline`
     /// passes: then 503 `unavailable`. `attempt` gets the time left for its own call.
@@ -81,14 +92,14 @@ public final class ReplicaRotation: Sendable {
                 do {
                     let reply = try await attempt(replica, min(perAttempt, left))
                     if reply.status != 503 {
-                        responseTimes.record(replica.name, .now - started)
+                        record(replica.name, .now - started)
                         markUp(replica.name)
                         return (reply, replica)
                     }
                     // Not serving: count it as slow as a timeout, so least-latency turns away.
-                    responseTimes.record(replica.name, perAttempt)
+                    record(replica.name, perAttempt)
                 } catch is BackendClient.Unreachable {
-                    responseTimes.record(replica.name, perAttempt)
+                    record(replica.name, perAttempt)
                     markDown(replica.name)
                 }
             }

@@ -115,8 +115,9 @@ struct Bench: AsyncParsableCommand {
                 try await cluster.waitUntilReady(timeout: .seconds(60))
                 // Enough stock that purchases never run out during the run.
                 for book in 1...7 {
-                    _ = try await BackendClient.shared.send(
+                    let reply = try await BackendClient.shared.send(
                         .PATCH, layout.url(of: "front") + "/books/\(book)", body: .init(string: #"{"quantity": 1000000}"#), timeout: .seconds(10))
+                    guard reply.isSuccess else { throw LoadError("setting the stock of book \(book) answered \(reply.status)") }
                 }
                 let report = try await LoadGenerator.run(plan) { say($0) }
                 say(report.summary)

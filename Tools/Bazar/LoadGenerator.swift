@@ -109,7 +109,19 @@ enum LoadGenerator {
     /// Runs the plan; `progress` gets a line every second.
     static func run(_ plan: LoadPlan, progress: @escaping @Sendable (String) -> Void) async throws -> LoadReport {
         let client = BackendClient(connectionsPerHost: plan.concurrency)
-        defer { Task { try? await client.http.shutdown() } }
+        do {
+            let report = try await run(plan, client: client, progress: progress)
+            try await client.http.shutdown()
+            return report
+        } catch {
+            try? await client.http.shutdown()
+            throw error
+        }
+    }
+
+    private static func run(
+        _ plan: LoadPlan, client: BackendClient, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> LoadReport {
         let totalWeight = plan.mix.map(\.weight).reduce(0, +)
         if plan.warmup > .zero {
             progress("warming up for \(plan.warmup) …")

@@ -81,10 +81,7 @@ struct FrontController: Sendable {
             }
             // Which replicas are in rotation, as the health checks last saw them.
             var replicas: [String: String] = [:]
-            for replica in catalogs.replicas + orders.replicas {
-                let up = catalogs.replicas.contains(replica) ? catalogs.isUp(replica.name) : orders.isUp(replica.name)
-                replicas[replica.name.description] = up ? "up" : "down"
-            }
+            for (name, up) in catalogs.states() + orders.states() { replicas[name.description] = up ? "up" : "down" }
             return JSONResponse.make(FrontReadiness(status: "ready", replicas: replicas))
         }
     }
