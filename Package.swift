@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -11,7 +11,9 @@ let package = Package(
         .executable(name: "bazar", targets: ["bazar"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No default traits: `FullFoundation` and `ConfigurationSupport` link all of Foundation (and
+        // its 34 MB of ICU data) into the front end, which needs neither.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -25,7 +27,7 @@ let package = Package(
     targets: [
         // The bookstore's vocabulary: books, orders, bodies, errors, replica names.
         .target(name: "BazarModels", path: "Shared/Models"),
-        // Plumbing every service shares: configuration, HTTP client, errors, health, replication.
+        // Plumbing every service shares: configuration, HTTP client, errors, health, balancing.
         .target(
             name: "BazarService",
             dependencies: [
@@ -36,20 +38,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Shared/Service"
+        ),
+        // What a replicated store needs (catalog and order, not the front end): its database,
+        // the replication log, leader election, catch-up and forwarding to the leader.
+        .target(
+            name: "BazarReplication",
+            dependencies: [
+                "BazarService",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
             ],
-            path: "Shared/Service"
+            path: "Shared/Replication"
         ),
         .target(name: "FrontService", dependencies: ["BazarService"], path: "Services/Front/App"),
-        .target(name: "CatalogService", dependencies: ["BazarService"], path: "Services/Catalog/App"),
-        .target(name: "OrderService", dependencies: ["BazarService"], path: "Services/Order/App"),
+        .target(name: "CatalogService", dependencies: ["BazarReplication"], path: "Services/Catalog/App"),
+        .target(name: "OrderService", dependencies: ["BazarReplication"], path: "Services/Order/App"),
         .executableTarget(name: "bazar-front", dependencies: ["FrontService"], path: "Services/Front/Main"),
         .executableTarget(name: "bazar-catalog", dependencies: ["CatalogService"], path: "Services/Catalog/Main"),
         .executableTarget(name: "bazar-order", dependencies: ["OrderService"], path: "Services/Order/Main"),
         // Starts and stops a local cluster of the five processes; used by `bazar up` and the system tests.
-        .target(name: "BazarCluster", dependencies: ["BazarService"], path: "Tools/Cluster"),
+        .target(name: "BazarCluster", dependencies: ["BazarReplication"], path: "Tools/Cluster"),
         // `bazar up`, `bazar load` (load generator) and `bazar bench` (the front end's benchmarks).
         .executableTarget(
             name: "bazar",

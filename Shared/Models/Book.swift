@@ -65,5 +65,5 @@ public struct BookList: Codable, Hashable, Sendable {
 
 /// The key under which a topic is matched: case-insensitive, surrounding blanks ignored.
 public func topicKey(_ topic: String) -> String {
-    topic.trimmingCharacters(in: .whitespaces).lowercased()
+    topic.trimmingWhitespace().lowercased()
 }

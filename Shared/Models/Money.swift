@@ -14,7 +14,7 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     }
 
     public var decimal: Double { Double(cents) / 100 }
-    public var description: String { String(format: "%d.%02d", cents / 100, cents % 100) }
+    public var description: String { "\(cents / 100).\((cents % 100).zeroPadded(2))" }
     public static func < (a: Money, b: Money) -> Bool { a.cents < b.cents }
 
     public init(from decoder: any Decoder) throws {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One write in a service's replication log. The leader assigns `seq` (gap-free, from 1) and
 /// commits the entry in the same transaction as the write; followers apply entries in `seq` order.

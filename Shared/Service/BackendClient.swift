@@ -1,6 +1,10 @@
 import AsyncHTTPClient
 import BazarModels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -48,6 +52,11 @@ public struct BackendClient: Service {
         public var url: String
         public var reason: String
         public var description: String { "no answer from \(url): \(reason)" }
+
+        public init(url: String, reason: String) {
+            self.url = url
+            self.reason = reason
+        }
     }
 
     public func send(

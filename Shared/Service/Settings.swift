@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Settings come from a command-line flag, else a `BAZAR_…` environment variable, else a default
@@ -40,7 +44,7 @@ public enum Setting {
     /// Parses `name=url,name=url` (a replica list such as `catalog-1=http://127.0.0.1:8081`).
     public static func replicas(_ text: String, setting: String) throws -> [ReplicaEndpoint] {
         try text.split(separator: ",").map { item in
-            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard parts.count == 2, let name = ReplicaName(parts[0]), parts[1].hasPrefix("http") else {
                 throw ConfigurationError("\(setting): '\(item)' is not name=url (for example catalog-1=http://127.0.0.1:8081)")
             }
@@ -50,7 +54,7 @@ public enum Setting {
 
     /// Parses a comma-separated list of base URLs.
     public static func urls(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
             .map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 

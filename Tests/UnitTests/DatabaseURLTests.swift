@@ -1,4 +1,5 @@
-@testable import BazarService
+@testable import BazarReplication
+import BazarService
 import Testing
 
 @Suite("PostgreSQL URLs")

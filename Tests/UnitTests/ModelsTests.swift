@@ -61,6 +61,18 @@ struct ModelsTests {
     @Test("topics match case-insensitively")
     func topics() {
         #expect(topicKey(" Distributed Systems ") == topicKey("distributed systems"))
+        #expect(topicKey("\tgraduate school\n") == "graduate school")
+    }
+
+    @Test("text helpers: whitespace trimmed at both ends only, digits zero-padded")
+    func textHelpers() {
+        #expect("  a b \t".trimmingWhitespace() == "a b")
+        #expect(" \n ".trimmingWhitespace() == "")
+        #expect("ab"[...].trimmingWhitespace() == "ab")
+        #expect(7.zeroPadded(3) == "007" && 1234.zeroPadded(2) == "1234" && 0.zeroPadded(2) == "00")
+        #expect(UInt8(10).zeroPadded(2, radix: 16) == "0a" && UInt8(255).zeroPadded(2, radix: 16) == "ff")
+        #expect(Money(cents: 505).description == "5.05" && Money(cents: 0).description == "0.00")
+        #expect(Money(cents: 123_450).description == "1234.50")
     }
 }
 
@@ -74,5 +86,12 @@ struct DateTests {
             for _ in 0..<5 { current = BazarJSON.rfc3339(BazarJSON.parseRFC3339(current)!) }
             #expect(current == text)
         }
+    }
+
+    @Test("dates before 1970 and late in a year format with every field padded")
+    func formatting() {
+        #expect(BazarJSON.rfc3339(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        #expect(BazarJSON.rfc3339(Date(timeIntervalSince1970: 1_798_761_599.009)) == "2026-12-31T23:59:59.009Z")
+        #expect(BazarJSON.rfc3339(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
     }
 }

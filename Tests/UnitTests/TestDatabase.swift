@@ -1,4 +1,5 @@
 import BazarCluster
+import BazarReplication
 import BazarService
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BazarCluster
+import BazarReplication
 import BazarService
 import Foundation
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import BazarReplication
 import Foundation
 #if canImport(Glibc)
 import Glibc

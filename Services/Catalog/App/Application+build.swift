@@ -1,3 +1,4 @@
+import BazarReplication
 import BazarService
 import Hummingbird
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BazarReplication
 import BazarService
 
 /// Everything a catalog replica needs to start.

@@ -1,4 +1,5 @@
 import BazarModels
+import BazarReplication
 import BazarService
 import Hummingbird
 import SQLKit

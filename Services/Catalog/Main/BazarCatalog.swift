@@ -1,4 +1,5 @@
 import ArgumentParser
+import BazarReplication
 import BazarService
 import CatalogService
 import Hummingbird

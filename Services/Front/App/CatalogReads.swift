@@ -1,6 +1,10 @@
 import BazarModels
 import BazarService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hummingbird
 
 /// `/info` and `/search` answers: from the cache when it has them, else from a catalog replica
@@ -27,8 +31,7 @@ struct CatalogReads: Sendable {
     }
 
     func search(_ topic: String, context: BazarRequestContext) async throws -> Answer {
-        let query = topic.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? topic
-        return try await read(.search(topicKey(topic)), path: "/books?topic=\(query)", context: context) { reply in
+        try await read(.search(topicKey(topic)), path: "/books?topic=\(topic.percentEncodedComponent)", context: context) { reply in
             let books = try reply.decode(BookList.self).items
             return (.search(books.map { BookSummary(id: $0.id, title: $0.title) }),
                     Dictionary(books.map { ($0.id, $0.version) }, uniquingKeysWith: max))
@@ -53,8 +56,4 @@ struct CatalogReads: Sendable {
         }
         return Answer(value: read.entry.value, servedBy: read.entry.servedBy, hit: read.hit, versions: read.entry.versions)
     }
-}
-
-extension CharacterSet {
-    static let urlQueryValueAllowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#"))
 }

@@ -1,6 +1,10 @@
 import BazarModels
 import BazarService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hummingbird
 import NIOHTTP1
 
@@ -17,7 +21,7 @@ struct FrontController: Sendable {
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/search/:topic") { _, context in
             let raw = context.parameters.get("topic") ?? ""
-            let topic = raw.removingPercentEncoding ?? raw
+            let topic = raw.percentDecoded ?? raw
             let answer = try await reads.search(topic, context: context)
             guard case .search(let items) = answer.value else { throw APIError(.internalError, "cache mix-up") }
             return JSONResponse.make(SearchResult(topic: topic, items: items), headers: headers(answer))
@@ -41,7 +45,7 @@ struct FrontController: Sendable {
         }
         routes.get("/orders/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
-            let path = "/orders/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)
+            let path = "/orders/" + id.percentEncodedComponent
             return try await relay(orders, service: "order", context: context) { order, timeout in
                 try await client.send(.GET, order.url + path, headers: forwarded(context), timeout: timeout)
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BazarReplication
 import BazarService
 
 /// Everything an order replica needs to start.

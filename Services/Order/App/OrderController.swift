@@ -1,6 +1,11 @@
 import BazarModels
+import BazarReplication
 import BazarService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hummingbird
 
 /// The order service's routes. A new order takes a copy from the catalog with the order's request

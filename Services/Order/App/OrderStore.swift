@@ -1,6 +1,11 @@
 import BazarModels
+import BazarReplication
 import BazarService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SQLKit
 
 /// An order replica's orders, in SQLite or PostgreSQL (the same SQL through SQLKit).

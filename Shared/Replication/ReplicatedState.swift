@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 import SQLKit
 
 /// What the replication layer needs from a service's store: how to apply a leader's entry, and

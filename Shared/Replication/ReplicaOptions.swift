@@ -1,5 +1,6 @@
 import ArgumentParser
 import BazarModels
+import BazarService
 
 /// The settings of a replicated service (catalog, order).
 public struct ReplicaOptions: ParsableArguments, Sendable {

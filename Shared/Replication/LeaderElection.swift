@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 import Logging
 
 /// Watches the leader from a follower. When the leader has been silent for the election timeout,

@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 import Hummingbird
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 
 /// Who leads a replicated service, in which term, as this replica knows it.
 ///

@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 import Logging
 import SQLKit
 import ServiceLifecycle

@@ -1,4 +1,9 @@
+import BazarService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import PostgresKit
 import SQLiteKit

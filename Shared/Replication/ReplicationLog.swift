@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 import SQLKit
 
 /// The replication log, the request-id table and the replica's durable metadata (its term and

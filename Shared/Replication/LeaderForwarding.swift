@@ -1,3 +1,4 @@
+import BazarService
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1

@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 import Logging
 
 /// The leader's ordered stream of log entries to one follower. Entries go out in batches, one
