@@ -23,11 +23,13 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The bookstore's vocabulary: books, orders, bodies, errors, replica names.
         .target(name: "BazarModels", path: "Shared/Models"),
-        // Plumbing every service shares: configuration, HTTP client, errors, health, balancing.
+        // Plumbing every service shares: configuration, HTTP client, errors, health, metrics, balancing.
         .target(
             name: "BazarService",
             dependencies: [
@@ -38,6 +40,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Shared/Service"
         ),
@@ -47,13 +51,17 @@ let package = Package(
             name: "BazarReplication",
             dependencies: [
                 "BazarService",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
             ],
             path: "Shared/Replication"
         ),
-        .target(name: "FrontService", dependencies: ["BazarService"], path: "Services/Front/App"),
+        .target(
+            name: "FrontService",
+            dependencies: ["BazarService", .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "Services/Front/App"),
         .target(name: "CatalogService", dependencies: ["BazarReplication"], path: "Services/Catalog/App"),
         .target(name: "OrderService", dependencies: ["BazarReplication"], path: "Services/Order/App"),
         .executableTarget(name: "bazar-front", dependencies: ["FrontService"], path: "Services/Front/Main"),
@@ -71,6 +79,7 @@ let package = Package(
             dependencies: [
                 "FrontService", "CatalogService", "OrderService", "BazarCluster",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/UnitTests"
         ),

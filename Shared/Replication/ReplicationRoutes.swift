@@ -2,6 +2,7 @@ import BazarModels
 import BazarService
 import HTTPTypes
 import Hummingbird
+import Prometheus
 
 /// The routes every replica of a replicated service answers: the leader's pushes, the
 /// replication status, liveness and readiness.
@@ -27,6 +28,18 @@ public struct ReplicationRoutes: Sendable {
         }
         routes.get("/replication/status") { _, _ in
             JSONResponse.make(try await status())
+        }
+        ServiceMetrics.addRoute(to: routes) {
+            guard let status = try? await status() else { return }
+            let registry = ServiceMetrics.registry
+            registry.makeGauge(name: "bazar_replication_leader", help: "1 while this replica leads its group, else 0.")
+                .set(to: status.role == .leader ? 1 : 0)
+            registry.makeGauge(name: "bazar_replication_term", help: "The leader term this replica is in.")
+                .set(Int64(status.term))
+            registry.makeGauge(name: "bazar_replication_last_seq", help: "Sequence number of the last entry in this replica's log.")
+                .set(Int64(status.lastSeq))
+            registry.makeGauge(name: "bazar_replication_in_sync", help: "1 while this replica may serve reads (G6), else 0.")
+                .set(to: status.inSync ? 1 : 0)
         }
         routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         routes.get("/ready") { _, _ in

@@ -9,6 +9,8 @@ public enum ServiceApplication {
     public static func makeRoutes() -> RouteTable<BazarRequestContext> {
         let known = KnownPaths()
         let router = Router(context: BazarRequestContext.self)
+        // Outermost, so that it counts the status an error was finally answered with.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorBodyMiddleware(known: known))
         router.add(middleware: LogRequestsMiddleware(.debug))
         return RouteTable(router: router, known: known)

@@ -121,3 +121,68 @@ struct ContractTests {
         }
     }
 }
+
+@Suite("System: metrics")
+struct MetricsTests {
+    @Test("every service serves Prometheus text at /metrics: requests, the cache, the replication log")
+    func metrics() async throws {
+        try await SystemCluster.with { bazar in
+            let front = bazar.front
+            _ = try await bazar.call(.GET, front + "/info/1")
+            _ = try await bazar.call(.GET, front + "/info/1")
+            #expect(try await bazar.call(.POST, front + "/purchase/2").status == 200)
+
+            let frontMetrics = try await bazar.call(.GET, front + "/metrics")
+            #expect(frontMetrics.status == 200)
+            #expect(frontMetrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+            let exposition = try Exposition(frontMetrics.text)
+            #expect(exposition.value("hb_requests", ["http_route": "/info/{id}", "http_response_status_code": "200"]) ?? 0 >= 2)
+            #expect(exposition.value("bazar_cache_hits_total") ?? 0 >= 1)
+            #expect(exposition.value("bazar_cache_misses_total") ?? 0 >= 1)
+            #expect(exposition.value("bazar_cache_invalidations_total") ?? 0 >= 1)  // the purchase's
+            for replica in ["catalog-1", "catalog-2", "order-1", "order-2"] {
+                #expect(exposition.value("bazar_replica_up", ["replica": replica]) == 1)
+            }
+
+            // Both catalog replicas report the same log position once the follower has the purchase.
+            var positions: [String: Double] = [:]
+            for member in ["catalog-1", "catalog-2"] {
+                let reply = try await bazar.call(.GET, bazar.url(member) + "/metrics")
+                let replica = try Exposition(reply.text)
+                #expect(replica.value("bazar_replication_leader") == (member == "catalog-1" ? 1 : 0))
+                #expect(replica.value("bazar_replication_in_sync") == 1)
+                #expect(replica.value("bazar_replication_term") ?? 0 >= 1)
+                positions[member] = replica.value("bazar_replication_last_seq")
+            }
+            #expect(positions["catalog-1"] ?? 0 >= 1)
+            #expect(positions["catalog-1"] == positions["catalog-2"])
+        }
+    }
+}
+
+/// A Prometheus text exposition, read sample by sample: `name{label="value",…} number`.
+struct Exposition {
+    var samples: [(name: String, labels: [String: String], value: Double)] = []
+
+    init(_ text: String) throws {
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let (series, number) = (line[..<line.lastIndex(of: " ")!], line[line.index(after: line.lastIndex(of: " ")!)...])
+            let value = try #require(Double(number), "not a sample: \(line)")
+            guard let brace = series.firstIndex(of: "{") else {
+                samples.append((String(series), [:], value))
+                continue
+            }
+            var labels: [String: String] = [:]
+            for pair in series[series.index(after: brace)..<series.index(before: series.endIndex)].split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                labels[String(parts[0])] = String(parts[1].dropFirst().dropLast())
+            }
+            samples.append((String(series[..<brace]), labels, value))
+        }
+    }
+
+    /// The sample of `name` whose labels include `labels`; nil when there is none.
+    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        samples.first { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } }?.value
+    }
+}

@@ -7,6 +7,7 @@ import Foundation
 #endif
 import Hummingbird
 import NIOHTTP1
+import Prometheus
 
 /// The public API: reads through the cache, purchases and order look-ups through the order
 /// replicas, admin writes through the catalog.
@@ -17,6 +18,7 @@ struct FrontController: Sendable {
     let orders: ReplicaRotation
     let client: BackendClient
     let settings: ServerSettings
+    let cacheMetrics = CacheMetrics()
 
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/search/:topic") { _, context in
@@ -77,6 +79,15 @@ struct FrontController: Sendable {
             try settings.tokens.requireInternal(request)
             await cache.renewLease(sentAt: try await request.decodeJSON(as: CacheLease.self, limit: settings.maxBodyBytes).sentAt)
             return Response(status: .noContent)
+        }
+        ServiceMetrics.addRoute(to: routes) {
+            await cacheMetrics.publish(await cache.currentStats())
+            for (name, up) in catalogs.states() + orders.states() {
+                ServiceMetrics.registry.makeGauge(
+                    name: "bazar_replica_up", labels: [("replica", name.description)],
+                    help: "1 while the front end's health checks find the replica ready, else 0."
+                ).set(to: up ? 1 : 0)
+            }
         }
         routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         routes.get("/ready") { _, _ in
