@@ -3,15 +3,15 @@ import BazarModels
 import BazarService
 
 /// The replicas' states after a run, read from each replica directly.
-struct FinalStates: Sendable {
-    var catalogs: [String: [Book]]
-    var orders: [String: [Order]]
+public struct FinalStates: Sendable {
+    public var catalogs: [String: [Book]]
+    public var orders: [String: [Order]]
     /// How long after writes stopped the replicas were first found equal; nil if never.
-    var convergedAfter: Duration?
+    public var convergedAfter: Duration?
 
     /// Reads every replica until the catalogs agree and the order replicas agree, or until
     /// `within` has passed since `since` (then the last reading, unequal).
-    static func converged(layout: ClusterLayout, client: BackendClient, within: Duration, since: ContinuousClock.Instant) async throws -> FinalStates {
+    public static func converged(layout: ClusterLayout, client: BackendClient, within: Duration, since: ContinuousClock.Instant) async throws -> FinalStates {
         let names = layout.members.map(\.name)
         while true {
             var states = FinalStates(catalogs: [:], orders: [:])
