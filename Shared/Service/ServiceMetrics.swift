@@ -10,7 +10,7 @@ public enum ServiceMetrics {
     public static let registry = PrometheusCollectorRegistry()
 
     /// Called once by each service's `main`: swift-metrics takes one backend per process. Without
-    /// it (in-process tests) metrics go nowhere and `/metrics` answers an empty exposition.
+    /// it (in-process tests) the libraries' metrics go nowhere; `/metrics` shows only Bazar's own.
     public static func bootstrap() {
         var factory = PrometheusMetricsFactory(registry: registry)
         // Libraries name metrics the OpenTelemetry way (`http.server.request.duration`); Prometheus
