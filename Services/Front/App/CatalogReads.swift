@@ -38,8 +38,9 @@ struct CatalogReads: Sendable {
         }
     }
 
+    /// `path` is built only on a miss: a hit needs no back-end URL.
     private func read(
-        _ key: ReadCache.Key, path: String, context: BazarRequestContext,
+        _ key: ReadCache.Key, path: @autoclosure @escaping @Sendable () -> String, context: BazarRequestContext,
         decode: @escaping @Sendable (BackendClient.Reply) throws -> (ReadCache.Value, [Int: Int])
     ) async throws -> Answer {
         let (catalogs, client, settings) = (self.catalogs, self.client, self.settings)
@@ -48,7 +49,7 @@ struct CatalogReads: Sendable {
             let (reply, replica) = try await catalogs.call(
                 service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout
             ) { catalog, timeout in
-                try await client.send(.GET, catalog.url + path, headers: [("X-Request-ID", requestID)], timeout: timeout)
+                try await client.send(.GET, catalog.url + path(), headers: [("X-Request-ID", requestID)], timeout: timeout)
             }
             guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
             let (value, versions) = try decode(reply)

@@ -7,7 +7,6 @@ import Foundation
 #endif
 import Hummingbird
 import NIOHTTP1
-import Prometheus
 
 /// The public API: reads through the cache, purchases and order look-ups through the order
 /// replicas, admin writes through the catalog.
@@ -18,7 +17,7 @@ struct FrontController: Sendable {
     let orders: ReplicaRotation
     let client: BackendClient
     let settings: ServerSettings
-    let cacheMetrics = CacheMetrics()
+    let metrics = FrontMetrics()
 
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/search/:topic") { _, context in
@@ -81,13 +80,7 @@ struct FrontController: Sendable {
             return Response(status: .noContent)
         }
         ServiceMetrics.addRoute(to: routes) {
-            await cacheMetrics.publish(await cache.currentStats())
-            for (name, up) in catalogs.states() + orders.states() {
-                ServiceMetrics.registry.makeGauge(
-                    name: "bazar_replica_up", labels: [("replica", name.description)],
-                    help: "1 while the front end's health checks find the replica ready, else 0."
-                ).set(to: up ? 1 : 0)
-            }
+            await metrics.publish(await cache.currentStats(), replicas: catalogs.states() + orders.states())
         }
         routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         routes.get("/ready") { _, _ in
