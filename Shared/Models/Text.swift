@@ -1,6 +1,6 @@
 /// Small text helpers written on the standard library alone: their Foundation counterparts
 /// (`trimmingCharacters(in:)`, `String(format:)`) live in the ICU-backed half of Foundation, which
-/// would add 40 MB to every service's binary (see docs/containers.md).
+/// would put about 42 MB into the front end's binary, otherwise free of it (docs/containers.md).
 extension StringProtocol {
     /// The text without leading and trailing whitespace (spaces, tabs, line breaks).
     public func trimmingWhitespace() -> String {
