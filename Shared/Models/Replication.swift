@@ -60,6 +60,15 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
 
     public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
+    /// What the batch carries, for logs and a replica's progress.
+    public var summary: String {
+        let what = switch (entries.first?.seq, entries.last?.seq) {
+        case (let first?, let last?): first == last ? "entry \(first)" : "entries \(first)-\(last)"
+        default: "a heartbeat"
+        }
+        return "\(what) after \(previousSeq) from \(leader) (term \(term), push \(number))"
+    }
+
     enum CodingKeys: String, CodingKey {
         case leader, term, entries, number
         case previousSeq = "previous_seq"
@@ -143,8 +152,11 @@ public struct ReplicationStatus: Codable, Hashable, Sendable {
     public var inSync: Bool
     /// The term of the newest entry in the log: with `lastSeq`, how up to date the log is.
     public var lastTerm: Int64
+    /// What holds this replica's write turn right now, if anything: where a stuck replica is stuck.
+    public var progress: ReplicaProgress?
 
-    public init(replica: String, role: Role, term: Int64, lastSeq: Int64, leader: String, inSync: Bool, lastTerm: Int64) {
+    public init(replica: String, role: Role, term: Int64, lastSeq: Int64, leader: String, inSync: Bool, lastTerm: Int64,
+                progress: ReplicaProgress? = nil) {
         self.replica = replica
         self.role = role
         self.term = term
@@ -152,13 +164,35 @@ public struct ReplicationStatus: Codable, Hashable, Sendable {
         self.leader = leader
         self.inSync = inSync
         self.lastTerm = lastTerm
+        self.progress = progress
     }
 
     enum CodingKeys: String, CodingKey {
-        case replica, role, term, leader
+        case replica, role, term, leader, progress
         case lastSeq = "last_seq"
         case inSync = "in_sync"
         case lastTerm = "last_term"
+    }
+}
+
+/// The write a replica is busy with (a leader's commit, a follower's apply of a batch), how long
+/// it has held the replica's write turn, and how many writes wait behind it.
+public struct ReplicaProgress: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var work: String
+    public var heldMs: Int64
+    public var waiting: Int
+
+    public init(work: String, heldMs: Int64, waiting: Int) {
+        self.work = work
+        self.heldMs = heldMs
+        self.waiting = waiting
+    }
+
+    public var description: String { "\(work) for \(heldMs) ms, \(waiting) waiting" }
+
+    enum CodingKeys: String, CodingKey {
+        case work, waiting
+        case heldMs = "held_ms"
     }
 }
 

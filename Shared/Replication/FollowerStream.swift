@@ -39,8 +39,18 @@ actor FollowerStream {
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var wakeRequested = false
     private var stopped = false
+    /// Grows at every `reset`: an exchange that began before one is not taken as an answer.
+    private var generation = 0
 
     static let batchLimit = 256
+    /// How long a follower that is catching up may take over one push or snapshot. No write waits
+    /// for it, so a slow machine may take its time; a deadline it cannot meet would only send it
+    /// the same entries again and again, and it would never catch up.
+    static let catchUpTimeout = Duration.seconds(30)
+
+    /// How long a push may take: writes wait for an in-sync follower, so its pushes must answer
+    /// well within the lease.
+    private var pushTimeout: Duration { isInSync ? min(lease / 2, .seconds(1)) : Self.catchUpTimeout }
 
     init(follower: ReplicaEndpoint, group: ReplicaGroup, log: ReplicationLog,
          tokens: AccessTokens, lease: Duration, heartbeat: Duration, logger: Logger,
@@ -57,6 +67,7 @@ actor FollowerStream {
 
     /// A new term of leadership starts from nothing known about the follower.
     func reset() {
+        generation += 1
         pending.removeAll()
         acknowledged = -1
         acknowledgedTerm = nil
@@ -103,16 +114,18 @@ actor FollowerStream {
                 await sleep(heartbeat)
                 continue
             }
-            let term = await group.term
+            let term = await group.term, generation = self.generation
             do {
                 let sentAt = ContinuousClock.now
                 let (ack, sent) = try await exchange(term: term)
                 backoff = .milliseconds(20)
                 consecutiveFailures = 0
+                guard generation == self.generation else { continue }
                 if await handle(ack, sent: sent, term: term, sentAt: sentAt), sent.isHeartbeat {
                     await sleep(heartbeat)
                 }
             } catch {
+                guard generation == self.generation else { continue }
                 logger.debug("push failed", metadata: ["follower": "\(follower.name)", "error": "\(error)", "acknowledged": "\(acknowledged)"])
                 recordFailure(error)
                 consecutiveFailures += 1
@@ -143,7 +156,7 @@ actor FollowerStream {
             let last = try await log.lastPosition()
             let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
                                          number: nextNumber(), inSync: isInSync)
-            return (try await post("/internal/replication/append", batch), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
+            return (try await post("/internal/replication/append", batch, timeout: pushTimeout), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
         }
         let entries: [ReplicationEntry]?
         if let first = pending.first, first.seq == acknowledged + 1 {
@@ -158,7 +171,7 @@ actor FollowerStream {
         }
         let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
                                      number: nextNumber(), inSync: isInSync)
-        let ack = try await post("/internal/replication/append", batch)
+        let ack = try await post("/internal/replication/append", batch, timeout: pushTimeout)
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))
     }
@@ -178,16 +191,16 @@ actor FollowerStream {
         state.number = nextNumber()
         state.sentAt = ReplicationBatch.now()
         logger.info("sending a snapshot", metadata: ["follower": "\(follower.name)", "seq": "\(state.lastSeq)"])
-        // A snapshot can take a while to install: give it far longer than a batch.
-        let ack = try await post("/internal/replication/snapshot", state, timeout: .seconds(30))
+        // A snapshot can take a while to install, and no write waits for it.
+        let ack = try await post("/internal/replication/snapshot", state, timeout: Self.catchUpTimeout)
         return (ack, Sent(lastSeq: state.lastSeq, lastTerm: state.lastTerm, isHeartbeat: false, isShort: true))
     }
 
-    private func post(_ path: String, _ body: some Encodable, timeout: Duration? = nil) async throws -> ReplicationAck {
+    private func post(_ path: String, _ body: some Encodable, timeout: Duration) async throws -> ReplicationAck {
         let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
         guard let client else { throw BackendClient.Unreachable(url: follower.url, reason: "stream not running") }
         let reply = try await client.send(.POST, follower.url + path, body: try JSONResponse.encode(body),
-                                          headers: headers, timeout: timeout ?? min(lease / 2, .seconds(1)))
+                                          headers: headers, timeout: timeout)
         guard reply.isSuccess else {
             throw BackendClient.Unreachable(url: follower.url, reason: "status \(reply.status)")
         }

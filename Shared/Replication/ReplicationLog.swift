@@ -96,18 +96,26 @@ public struct ReplicationLog: Sendable {
     /// Applies a leader's entries with `applyEffect`, in one transaction, after checking that
     /// they continue this log: the entry at `previousSeq` must carry `previousTerm`, entries
     /// already present must match, and the log must not reach past what the leader sent.
+    ///
+    /// The terms of the entries already here are read in one statement, not one per entry: a
+    /// follower that fell behind gets the same entries again after every push that timed out, and
+    /// must get through them faster than they come, however slow its machine is.
     public func applyFromLeader(
         _ batch: ReplicationBatch,
         applyEffect: @escaping @Sendable (ReplicationEntry, any SQLDatabase) async throws -> Void
     ) async throws -> Applied {
         try await database.transaction { db in
-            let last = try await Self.lastPosition(in: db).seq
+            let base = try await Self.base(in: db)
+            let last = try await Self.lastPosition(in: db, base: base).seq
             guard batch.previousSeq <= last else { return .gap(last) }
-            guard try await Self.term(at: batch.previousSeq, in: db) == batch.previousTerm else { return .diverged }
+            let entries = batch.entries.sorted { $0.seq < $1.seq }.filter { $0.seq > batch.previousSeq }
+            let sentEnd = entries.last?.seq ?? batch.previousSeq
+            let present = try await Self.terms(from: batch.previousSeq, through: min(last, sentEnd), base: base, in: db)
+            guard present[batch.previousSeq] == batch.previousTerm else { return .diverged }
             var end = last
-            for entry in batch.entries.sorted(by: { $0.seq < $1.seq }) where entry.seq > batch.previousSeq {
+            for entry in entries {
                 if entry.seq <= last {
-                    guard try await Self.term(at: entry.seq, in: db) == entry.term else { return .diverged }
+                    guard present[entry.seq] == entry.term else { return .diverged }
                 } else if entry.seq == end + 1 {
                     if !entry.isTermStart { try await applyEffect(entry, db) }
                     try await Self.append(entry, in: db)
@@ -115,7 +123,7 @@ public struct ReplicationLog: Sendable {
                 }
             }
             // Entries here beyond all the leader sent were never the leader's.
-            guard (batch.entries.last?.seq ?? batch.previousSeq) >= last else { return .diverged }
+            guard sentEnd >= last else { return .diverged }
             return .appended(end)
         }
     }
@@ -188,10 +196,28 @@ public struct ReplicationLog: Sendable {
     }
 
     public static func lastPosition(in db: any SQLDatabase) async throws -> Position {
+        try await lastPosition(in: db, base: base(in: db))
+    }
+
+    static func lastPosition(in db: any SQLDatabase, base: Position) async throws -> Position {
         if let row = try await db.raw("SELECT seq, term FROM replication_log ORDER BY seq DESC LIMIT 1").first() {
             return Position(seq: try row.decode(column: "seq", as: Int64.self), term: try row.decode(column: "term", as: Int64.self))
         }
-        return try await base(in: db)
+        return base
+    }
+
+    /// The terms of the entries from `first` through `last` that this log holds (the base's
+    /// included), by sequence number, in one statement.
+    static func terms(from first: Int64, through last: Int64, base: Position, in db: any SQLDatabase) async throws -> [Int64: Int64] {
+        var terms: [Int64: Int64] = [:]
+        if (first...max(first, last)).contains(base.seq) { terms[base.seq] = base.term }
+        guard last >= first else { return terms }
+        for row in try await db.raw("""
+            SELECT seq, term FROM replication_log WHERE seq >= \(bind: max(first, base.seq + 1)) AND seq <= \(bind: last)
+            """).all() {
+            terms[try row.decode(column: "seq", as: Int64.self)] = try row.decode(column: "term", as: Int64.self)
+        }
+        return terms
     }
 
     static func base(in db: any SQLDatabase) async throws -> Position {

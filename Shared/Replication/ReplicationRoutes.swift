@@ -58,7 +58,8 @@ public struct ReplicationRoutes: Sendable {
             lastSeq: position.seq,
             leader: await group.leader?.description ?? "",
             inSync: await replicator.canServeReads(),
-            lastTerm: position.term)
+            lastTerm: position.term,
+            progress: await replicator.turn.progress())
     }
 }
 

@@ -24,6 +24,8 @@ public actor Replicator: Service {
     /// The newest batch seen, as (term, number): older ones arriving late are dropped.
     private var newestBatch: (term: Int64, number: Int64) = (0, -1)
     private var openWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Request ids with a commit under way here, and the repeats of each that wait for it.
+    private var attempts: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     public struct Settings: Sendable {
         public var lease: Duration
@@ -124,7 +126,12 @@ public actor Replicator: Service {
         requestID: String?,
         _ write: @escaping @Sendable (any SQLDatabase) async throws -> Outcome<Value>
     ) async throws -> Value {
-        let (value, entry) = try await turn.run { () async throws -> (Value, ReplicationEntry?) in
+        // A repeat of a request under way (a caller's retry after its timeout) waits for it, then
+        // finds its stored answer, instead of queueing for the write turn beside it: under load,
+        // retries would otherwise multiply the queue they time out in.
+        if let requestID { await beginAttempt(requestID) }
+        defer { if let requestID { endAttempt(requestID) } }
+        let (value, entry) = try await turn.run("committing request \(requestID ?? "-") as leader") { () async throws -> (Value, ReplicationEntry?) in
             guard await self.group.isLeader else { throw NotLeader() }
             let seq = await self.currentSeq() + 1
             let term = await self.group.term
@@ -156,9 +163,20 @@ public actor Replicator: Service {
         return value
     }
 
+    private func beginAttempt(_ requestID: String) async {
+        while attempts[requestID] != nil {
+            await withCheckedContinuation { attempts[requestID, default: []].append($0) }
+        }
+        attempts[requestID] = []
+    }
+
+    private func endAttempt(_ requestID: String) {
+        for repeated in attempts.removeValue(forKey: requestID) ?? [] { repeated.resume() }
+    }
+
     /// Takes over as leader in `term`.
     public func becomeLeader(term: Int64) async throws {
-        try await turn.run {
+        try await turn.run("taking over as leader in term \(term)") {
             try await self.log.storeTerm(term)
             for stream in self.streams { await stream.reset() }
             await self.group.becomeLeader(term: term)
@@ -176,7 +194,7 @@ public actor Replicator: Service {
     func follow(leader: ReplicaName, term: Int64) async throws {
         let wasLeader = await group.isLeader
         if case .accepted(let changed) = await group.observe(leader: leader, term: term) {
-            if changed { try await turn.run { try await self.log.storeTerm(term) } }
+            if changed { try await turn.run("storing term \(term)") { try await self.log.storeTerm(term) } }
             if wasLeader, !(await group.isLeader) { await abandonLeadership() }
         }
     }
@@ -188,14 +206,22 @@ public actor Replicator: Service {
         let sent = ReadLease.instant(sentAt: batch.sentAt)
         guard isNewest(term: batch.term, number: batch.number) else { return await refusal() }
         guard try await accept(leader: batch.leader, term: batch.term, at: sent) else { return await refusal() }
-        let applied = try await turn.run {
-            try await self.log.applyFromLeader(batch, applyEffect: self.state.apply)
+        let pushed = try await turn.run("applying \(batch.summary)") { () async throws -> Pushed in
+            // A newer push of this term came in while this one waited: the leader gave up on
+            // this one, and applying it anyway would only put the follower further behind.
+            guard await self.isLatest(term: batch.term, number: batch.number) else { return .superseded(at: await self.currentSeq()) }
+            return .applied(try await self.log.applyFromLeader(batch, applyEffect: self.state.apply))
+        }
+        let applied: ReplicationLog.Applied
+        switch pushed {
+        case .applied(let outcome): applied = outcome
+        case .superseded(let seq): return await acknowledgement(accepted: true, lastSeq: seq)
         }
         switch applied {
         case .appended(let last):
             if last > position.seq {
                 position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
-                if last % 1000 == 0 { try await turn.run { try await self.log.compact(keeping: self.settings.logKeep) } }
+                if last % 1000 == 0 { try await turn.run("compacting the log") { try await self.log.compact(keeping: self.settings.logKeep) } }
             }
             lease.renew(at: sent, caughtUp: batch.inSync && last >= (batch.entries.last?.seq ?? batch.previousSeq))
             return await acknowledgement(accepted: true)
@@ -214,7 +240,7 @@ public actor Replicator: Service {
         let sent = ReadLease.instant(sentAt: snapshot.sentAt)
         guard isNewest(term: snapshot.term, number: snapshot.number) else { return await refusal() }
         guard try await accept(leader: snapshot.leader, term: snapshot.term, at: sent) else { return await refusal() }
-        try await turn.run {
+        try await turn.run("installing a snapshot up to \(snapshot.lastSeq) from \(snapshot.leader)") {
             try await self.log.database.transaction { db in
                 try await self.state.replace(snapshot.state, db)
                 try await ReplicationLog.install(snapshot, in: db)
@@ -245,11 +271,16 @@ public actor Replicator: Service {
         return true
     }
 
+    /// Whether no newer message has arrived since this one was let in.
+    private func isLatest(term: Int64, number: Int64) -> Bool {
+        term > newestBatch.term || (term == newestBatch.term && number >= newestBatch.number)
+    }
+
     private func accept(leader name: String, term: Int64, at arrival: ContinuousClock.Instant) async throws -> Bool {
         guard let leader = ReplicaName(name) else { return false }
         let wasLeader = await group.isLeader
         guard case .accepted(let changed) = await group.observe(leader: leader, term: term, at: arrival) else { return false }
-        if changed { try await turn.run { try await self.log.storeTerm(term) } }
+        if changed { try await turn.run("storing term \(term)") { try await self.log.storeTerm(term) } }
         if wasLeader, !(await group.isLeader) { await abandonLeadership() }
         return true
     }
@@ -265,9 +296,16 @@ public actor Replicator: Service {
                        lastSeq: position.seq, accepted: false)
     }
 
-    private func acknowledgement(accepted: Bool, needsSnapshot: Bool = false) async -> ReplicationAck {
+    private func acknowledgement(accepted: Bool, needsSnapshot: Bool = false, lastSeq: Int64? = nil) async -> ReplicationAck {
         ReplicationAck(replica: group.me.description, term: await group.term, leader: await group.leader?.description,
-                       lastSeq: position.seq, accepted: accepted, needsSnapshot: needsSnapshot)
+                       lastSeq: lastSeq ?? position.seq, accepted: accepted, needsSnapshot: needsSnapshot)
+    }
+
+    /// What became of a push: applied (as far as it went), or replaced by a newer one while it
+    /// waited for the write turn, when the follower's log ended at `at`.
+    enum Pushed: Sendable {
+        case applied(ReplicationLog.Applied)
+        case superseded(at: Int64)
     }
 
     private func advance(to newPosition: ReplicationLog.Position) {
@@ -280,7 +318,7 @@ public actor Replicator: Service {
     static func snapshot(turn: WriteTurn, log: ReplicationLog, state: ReplicatedState, group: ReplicaGroup) async throws -> ReplicationSnapshot {
         let leader = group.me.description
         let term = await group.term
-        return try await turn.run {
+        return try await turn.run("taking a snapshot for a follower") {
             try await log.database.read { db in
                 let last = try await ReplicationLog.lastPosition(in: db)
                 return ReplicationSnapshot(

@@ -1,26 +1,35 @@
+import BazarModels
+
 /// Lets one write at a time through, in arrival order. A replica's writes must commit in log
 /// order, and an actor alone does not give that: it interleaves callers at every `await`.
+///
+/// It also knows what holds it, since when, and how many wait: a replica that stops making
+/// progress says on what in its `/replication/status`.
 public actor WriteTurn {
-    private var busy = false
+    private var holder: (work: String, since: ContinuousClock.Instant)?
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
     public init() {}
 
-    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    /// Runs `body` once every earlier caller is done; `work` names it in the status.
+    public func run<T: Sendable>(_ work: @autoclosure () -> String, _ body: @Sendable () async throws -> T) async throws -> T {
         await acquire()
-        do {
-            let value = try await body()
-            release()
-            return value
-        } catch {
-            release()
-            throw error
-        }
+        holder = (work(), .now)
+        defer { release() }
+        return try await body()
+    }
+
+    /// What holds the turn now, for how long, and how many callers wait behind it.
+    public func progress(at now: ContinuousClock.Instant = .now) -> ReplicaProgress? {
+        guard let holder else { return nil }
+        let held = now - holder.since
+        return ReplicaProgress(work: holder.work, heldMs: held.components.seconds * 1000 + held.components.attoseconds / 1_000_000_000_000_000,
+                               waiting: waiting.count)
     }
 
     private func acquire() async {
-        guard busy else {
-            busy = true
+        guard holder != nil else {
+            holder = ("", .now)
             return
         }
         await withCheckedContinuation { waiting.append($0) }
@@ -28,8 +37,9 @@ public actor WriteTurn {
 
     private func release() {
         if waiting.isEmpty {
-            busy = false
+            holder = nil
         } else {
+            holder = ("", .now)
             waiting.removeFirst().resume()
         }
     }

@@ -51,12 +51,20 @@ struct PurchaseTests {
     func lastCopies(storage: SystemCluster.Storage) async throws {
         try await SystemCluster.with(storage) { bazar in
             try await bazar.setStock(1, 10)
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            let start = ContinuousClock.now
+            let answers = try await withThrowingTaskGroup(of: (status: Int, body: String, after: Duration).self) { group in
                 for _ in 0..<50 {
-                    group.addTask { try await bazar.call(.POST, bazar.front + "/purchase/1").status }
+                    group.addTask {
+                        let reply = try await bazar.call(.POST, bazar.front + "/purchase/1")
+                        return (reply.status, String(buffer: reply.body), .now - start)
+                    }
                 }
-                return try await group.reduce(into: [Int]()) { $0.append($1) }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
+            let statuses = answers.map(\.status)
+            // Anything but 200 and 409, with its body and when it came: which answer, and why.
+            let others = answers.filter { ![200, 409].contains($0.status) }.map { "\($0.status) after \($0.after): \($0.body)" }
+            #expect(others.isEmpty, "\(others.count) answers were neither 200 nor 409:\n\(others.joined(separator: "\n"))")
             #expect(statuses.filter { $0 == 200 }.count == 10)
             #expect(statuses.filter { $0 == 409 }.count == 40)
             #expect(try await bazar.book(at: "catalog-1", 1).quantity == 0)

@@ -1,3 +1,4 @@
+import BazarModels
 import BazarService
 import Foundation
 #if canImport(Glibc)
@@ -107,11 +108,29 @@ public actor LocalCluster {
                     throw Failure(description: "\(name) exited during start; see \(layout.logFile(of: name).path)")
                 }
                 guard ContinuousClock.now < deadline else {
-                    throw Failure(description: "\(name) was not ready within \(timeout); see \(layout.logFile(of: name).path)")
+                    throw Failure(description: "\(name) was not ready within \(timeout)\(await replicationReport(of: name)); see \(layout.logFile(of: name).path)")
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// Where each replica of `name`'s service stands, when `name` is a replica: its place in the
+    /// log beside its peers', and what holds its write turn. Says which replica is stuck, and on what.
+    public func replicationReport(of name: String) async -> String {
+        guard let service = name.split(separator: "-").first.map(String.init), service != "front" else { return "" }
+        var lines: [String] = []
+        for peer in layout.members.map(\.name) where peer.hasPrefix(service + "-") {
+            guard let reply = try? await client.send(.GET, layout.url(of: peer) + "/replication/status", timeout: .seconds(2)),
+                  let status = try? reply.decode(ReplicationStatus.self) else {
+                lines.append("\(peer): no answer to /replication/status\(isRunning(peer) ? "" : " (not running)")")
+                continue
+            }
+            let busy = status.progress.map { "busy \($0)" } ?? "idle"
+            lines.append("\(peer): \(status.role.rawValue) in term \(status.term) (leader \(status.leader.isEmpty ? "none" : status.leader)), "
+                + "last_seq \(status.lastSeq), in_sync \(status.inSync), \(busy)")
+        }
+        return lines.isEmpty ? "" : "\n  " + lines.joined(separator: "\n  ") + "\n"
     }
 
     /// The exit status of members that stopped on their own.
