@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FrontService", "CatalogService", "OrderService", "BazarCluster",
+                "FrontService", "CatalogService", "OrderService", "BazarCluster", "BazarHarness",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
