@@ -41,6 +41,9 @@ actor FollowerStream {
     private var stopped = false
     /// Grows at every `reset`: an exchange that began before one is not taken as an answer.
     private var generation = 0
+    /// The exchange under way, cancelled by `reset` and `stop`: a catch-up push may wait long,
+    /// and a new term (or a shutdown) must not wait for it.
+    private var inFlight: Task<(ReplicationAck, Sent), any Error>?
 
     static let batchLimit = 256
     /// How long a follower that is catching up may take over one push or snapshot. No write waits
@@ -68,6 +71,7 @@ actor FollowerStream {
     /// A new term of leadership starts from nothing known about the follower.
     func reset() {
         generation += 1
+        inFlight?.cancel()
         pending.removeAll()
         acknowledged = -1
         acknowledgedTerm = nil
@@ -101,6 +105,7 @@ actor FollowerStream {
 
     func stop() {
         stopped = true
+        inFlight?.cancel()
         wake()
         releaseWaiters(all: true, acknowledged: false)
     }
@@ -117,7 +122,10 @@ actor FollowerStream {
             let term = await group.term, generation = self.generation
             do {
                 let sentAt = ContinuousClock.now
-                let (ack, sent) = try await exchange(term: term)
+                let exchange = Task { try await self.exchange(term: term) }
+                inFlight = exchange
+                let (ack, sent) = try await exchange.value
+                inFlight = nil
                 backoff = .milliseconds(20)
                 consecutiveFailures = 0
                 guard generation == self.generation else { continue }
@@ -125,6 +133,7 @@ actor FollowerStream {
                     await sleep(heartbeat)
                 }
             } catch {
+                inFlight = nil
                 guard generation == self.generation else { continue }
                 logger.debug("push failed", metadata: ["follower": "\(follower.name)", "error": "\(error)", "acknowledged": "\(acknowledged)"])
                 recordFailure(error)
@@ -141,7 +150,7 @@ actor FollowerStream {
     }
 
     /// What went out, for interpreting the answer.
-    struct Sent {
+    struct Sent: Sendable {
         var lastSeq: Int64
         var lastTerm: Int64?
         var isHeartbeat: Bool
@@ -169,8 +178,11 @@ actor FollowerStream {
         guard let entries, entries.first.map({ $0.seq == acknowledged + 1 }) ?? true, let previousTerm else {
             return try await sendSnapshot()
         }
+        // Only a batch that reaches the end of what was committed without the follower may let it
+        // serve reads again: a full one read from the log may stop short of writes acknowledged
+        // while it was out of sync.
         let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
-                                     number: nextNumber(), inSync: isInSync)
+                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit)
         let ack = try await post("/internal/replication/append", batch, timeout: pushTimeout)
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))
@@ -223,6 +235,12 @@ actor FollowerStream {
             await group.stepDown(term: ack.term, leader: theirLeader)
             releaseWaiters(all: true, acknowledged: false)
             return false
+        }
+        // An acceptance while following another leader of this term (two may briefly think they
+        // lead) says nothing about this leader's entries: it counts as no answer, not as an ack.
+        if ack.accepted, ack.leader != group.me.description {
+            recordFailure(BackendClient.Unreachable(url: follower.url, reason: "it follows \(ack.leader ?? "no leader")"))
+            return true
         }
         failingSince = nil
         acknowledged = ack.lastSeq

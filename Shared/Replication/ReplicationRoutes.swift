@@ -71,6 +71,18 @@ extension Replicator {
         }
     }
 
+    /// Runs `read` on this replica's state, and answers it only once it may be answered: this
+    /// replica may serve reads (G6), and on the leader every write the read may show is held by
+    /// every in-sync follower (G8: a leader's own writes are visible to it before they are).
+    public nonisolated func readCommitted<T: Sendable>(_ read: @Sendable () async throws -> T) async throws -> T {
+        try await requireReadable()
+        let value = try await read()
+        guard await acknowledgedWhatReadsShow() else {
+            throw APIError.unavailable("\(group.me) stopped leading before its followers had what it read.")
+        }
+        return value
+    }
+
     /// `X-Served-By: <this replica>`.
     public nonisolated var servedBy: HTTPFields { [.xServedBy: group.me.description] }
 }

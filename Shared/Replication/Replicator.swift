@@ -24,6 +24,11 @@ public actor Replicator: Service {
     /// The newest batch seen, as (term, number): older ones arriving late are dropped.
     private var newestBatch: (term: Int64, number: Int64) = (0, -1)
     private var openWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Writes that began and ended their local transaction (at most one is in flight: the turn),
+    /// and the reads that wait for the one in flight.
+    private var writesBegun = 0
+    private var writesEnded = 0
+    private var readsWaiting: [(write: Int, continuation: CheckedContinuation<Void, Never>)] = []
     /// Request ids with a commit under way here, and the repeats of each that wait for it.
     private var attempts: [String: [CheckedContinuation<Void, Never>]] = [:]
 
@@ -135,18 +140,28 @@ public actor Replicator: Service {
             guard await self.group.isLeader else { throw NotLeader() }
             let seq = await self.currentSeq() + 1
             let term = await self.group.term
-            let result = try await self.log.database.transaction { db -> (Value, ReplicationEntry?) in
-                let outcome = try await write(db)
-                guard let effect = outcome.effect else { return (outcome.value, nil) }
-                let entry = ReplicationEntry(seq: seq, term: term, requestID: requestID, effect: effect)
-                try await ReplicationLog.append(entry, in: db)
-                return (outcome.value, entry)
+            // From here until the log's end has moved, reads may see this write before it is
+            // counted in the position they wait for: they wait for this write to finish first.
+            await self.beginWrite()
+            let result: (Value, ReplicationEntry?)
+            do {
+                result = try await self.log.database.transaction { db -> (Value, ReplicationEntry?) in
+                    let outcome = try await write(db)
+                    guard let effect = outcome.effect else { return (outcome.value, nil) }
+                    let entry = ReplicationEntry(seq: seq, term: term, requestID: requestID, effect: effect)
+                    try await ReplicationLog.append(entry, in: db)
+                    return (outcome.value, entry)
+                }
+            } catch {
+                await self.endWrite()
+                throw error
             }
             if let entry = result.1 {
                 await self.advance(to: ReplicationLog.Position(seq: entry.seq, term: entry.term))
                 for stream in self.streams { await stream.enqueue(entry) }
-                if entry.seq % 1000 == 0 { try await self.log.compact(keeping: self.settings.logKeep) }
             }
+            await self.endWrite()
+            if let entry = result.1, entry.seq % 1000 == 0 { try await self.log.compact(keeping: self.settings.logKeep) }
             return result
         }
         if let entry {
@@ -161,6 +176,33 @@ public actor Replicator: Service {
             guard acknowledged else { throw NotLeader() }
         }
         return value
+    }
+
+    private func beginWrite() {
+        writesBegun += 1
+    }
+
+    private func endWrite() {
+        writesEnded += 1
+        let ready = readsWaiting.filter { $0.write <= writesEnded }
+        readsWaiting.removeAll { $0.write <= writesEnded }
+        for read in ready { read.continuation.resume() }
+    }
+
+    /// On the leader, waits until every write that a read made just now may show is held by every
+    /// in-sync follower, so that no later read, from any replica, can show less (G8). A follower
+    /// has nothing to wait for: what it shows, its leader holds. False when this replica stopped
+    /// leading meanwhile: the read must not be answered.
+    public func acknowledgedWhatReadsShow() async -> Bool {
+        guard await group.isLeader else { return true }
+        if writesBegun > writesEnded {
+            // A write in flight may be visible already: wait for it (not for later ones).
+            let write = writesBegun
+            await withCheckedContinuation { readsWaiting.append((write, $0)) }
+        }
+        let visible = position.seq
+        for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return false }
+        return await group.isLeader
     }
 
     private func beginAttempt(_ requestID: String) async {

@@ -4,7 +4,7 @@ import BazarService
 import Foundation
 
 /// A fault scenario: a schedule of faults injected into a real cluster while the workload runs,
-/// then the checks of G1–G6 against the recorded history and the replicas' final states.
+/// then the checks of G1–G6 and G8 against the recorded history and the replicas' final states.
 public struct FaultScenario: Sendable {
     public var name: String
     public var faults: [TimedFault]
@@ -67,10 +67,15 @@ public struct FaultScenario: Sendable {
     func drive(cluster: LocalCluster, client: BackendClient, adminToken: String, progress: @escaping @Sendable (String) -> Void) async throws -> ScenarioReport {
         let layout = cluster.layout
         let front = layout.url(of: "front")
+        // Each book's state before the workload: where its linearizable history (G8) starts.
+        var initialStates: [Int: BookState] = [:]
         for book in Workload.books {
             let reply = try await client.send(.PATCH, front + "/books/\(book)", body: .init(string: #"{"quantity": \#(initialStock)}"#),
                                               headers: [("Authorization", "Bearer \(adminToken)")], timeout: .seconds(10))
-            guard reply.isSuccess else { throw LocalCluster.Failure(description: "could not set the stock of book \(book): \(reply.status)") }
+            guard reply.isSuccess, let set = try? reply.decode(Book.self) else {
+                throw LocalCluster.Failure(description: "could not set the stock of book \(book): \(reply.status)")
+            }
+            initialStates[book] = BookState(quantity: set.quantity, version: set.version, priceCents: set.price.cents)
         }
         let catalogNames = layout.members.map(\.name).filter { $0.hasPrefix("catalog-") }
         let history = History()
@@ -96,7 +101,8 @@ public struct FaultScenario: Sendable {
         try await cluster.waitUntilReady(timeout: .seconds(30))
         let finals = try await FinalStates.converged(layout: layout, client: client, within: .seconds(2), since: .now)
         let faultLog = await injector.log
-        let report = GuaranteeCheck(history: history, finals: finals, initialStock: initialStock, faultTimes: faultLog.map(\.at))
+        let report = GuaranteeCheck(history: history, finals: finals, initialStock: initialStock, initialStates: initialStates,
+                                    faultTimes: faultLog.map(\.at))
             .report(scenario: name)
         if !report.violations.isEmpty { history.write(to: layout.dataDirectory.appendingPathComponent("history.txt"), faults: faultLog) }
         return report

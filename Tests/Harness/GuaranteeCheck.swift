@@ -4,7 +4,7 @@ import Foundation
 /// What a scenario's checks found.
 public struct ScenarioReport: Sendable, CustomStringConvertible {
     public var scenario: String
-    /// Each broken guarantee, one line each, naming G1–G6.
+    /// Each broken guarantee, one line each, naming G1–G6 or G8.
     public var violations: [String]
     public var requests: Int
     public var errors: Int
@@ -24,15 +24,16 @@ public struct ScenarioReport: Sendable, CustomStringConvertible {
         return "\(scenario): \(requests) requests, \(purchasesAcknowledged) purchases acknowledged, \(outOfStock) out of stock, "
             + String(format: "errors %.2f%% overall, %.2f%% outside failover windows", errorRate * 100, errorRateOutsideFailover * 100)
             + ", replicas equal after \(converged)"
-            + (violations.isEmpty ? "; G1-G6 hold" : "; VIOLATIONS:\n  " + violations.joined(separator: "\n  "))
+            + (violations.isEmpty ? "; G1-G6 and G8 hold" : "; VIOLATIONS:\n  " + violations.joined(separator: "\n  "))
     }
 }
 
-/// Checks G1–G6 against a run's history and the replicas' final states.
+/// Checks G1–G6 and G8 against a run's history and the replicas' final states.
 struct GuaranteeCheck {
     let history: History
     let finals: FinalStates
     let initialStock: Int
+    let initialStates: [Int: BookState]
     let faultTimes: [ContinuousClock.Instant]
     /// How long after a fault a client may see errors (detection, election, catch-up).
     let failoverWindow = Duration.seconds(5)
@@ -101,6 +102,18 @@ struct GuaranteeCheck {
             }
         }
         if stale > 0 { violations.append("G3/G6: \(stale) stale reads, e.g. \(example!)") }
+
+        // G8: each book's purchases, restocks and reads through the front end can be put in one
+        // order that respects real time and the book's rules.
+        let histories = BookHistories(events: events, restockCount: Self.restockCount).operations()
+        for (book, operations) in histories.sorted(by: { $0.key < $1.key }) {
+            guard let initial = initialStates[book] else { continue }
+            switch LinearizabilityChecker.check(operations, initial: initial, budget: .seconds(20)) {
+            case .linearizable: break
+            case .notLinearizable(let failure): violations.append("G8: book \(book)'s history is not linearizable: \(failure)")
+            case .unknown(let reason): violations.append("G8: book \(book)'s history could not be checked: \(reason)")
+            }
+        }
 
         // Errors the clients saw, inside and outside the windows that follow a fault.
         let errors = frontEvents.filter(\.isError)

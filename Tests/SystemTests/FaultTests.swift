@@ -3,9 +3,9 @@ import Foundation
 import Testing
 
 /// The fault scenarios of `shared/spec/consistency.md`: real processes killed, paused and
-/// restarted under 16 concurrent clients, then G1–G6 checked against the history and the
+/// restarted under 16 concurrent clients, then G1–G6 and G8 checked against the history and the
 /// replicas' final states. `BAZAR_FAULT_SECONDS` sets each run's length (20 by default).
-@Suite("Faults: G1-G6 under crashes and pauses", .serialized)
+@Suite("Faults: G1-G6 and G8 under crashes and pauses", .serialized)
 struct FaultTests {
     static let seconds = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SECONDS"] ?? "") ?? 20
     static let scenarios = FaultScenario.standard(duration: .seconds(seconds)).enumerated()
@@ -15,7 +15,7 @@ struct FaultTests {
     static let storages = ProcessInfo.processInfo.environment["BAZAR_FAULT_STORAGE"].flatMap(SystemCluster.Storage.init(rawValue:)).map { [$0] }
         ?? SystemCluster.Storage.allCases
 
-    @Test("scenario keeps G1-G6", arguments: storages, scenarios.indices)
+    @Test("scenario keeps G1-G6 and G8", arguments: storages, scenarios.indices)
     func scenario(storage: SystemCluster.Storage, index: Int) async throws {
         let scenario = Self.scenarios[index]
         let layout = try SystemCluster.makeLayout(storage)

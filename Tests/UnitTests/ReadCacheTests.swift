@@ -86,6 +86,18 @@ struct ReadCacheTests {
         #expect(await cache.lookup(.info(1)) != nil)
     }
 
+    @Test("a slower fill showing an older version never replaces a newer one (reads never go back in time)")
+    func olderFillAfterNewer() async {
+        let cache = ReadCache(capacity: 10)
+        #expect(await cache.store(info(1, version: 6, quantity: 3), for: .info(1)))
+        // A fill that began before the write, answered by a replica that had not applied it yet.
+        #expect(await cache.store(info(1, version: 5, quantity: 4), for: .info(1)) == false)
+        #expect(await cache.lookup(.info(1))?.versions == [1: 6])
+        // A search fill showing the book older than a stored info fill is not kept either.
+        let search = ReadCache.Entry(value: .search([BookSummary(id: 1, title: "Book 1")]), servedBy: "catalog-2", versions: [1: 5])
+        #expect(await cache.store(search, for: .search("t")) == false)
+    }
+
     @Test("an invalidation drops the book's info entry and its topic's search entry")
     func invalidatesSearch() async {
         let cache = ReadCache(capacity: 10)

@@ -15,14 +15,15 @@ struct CatalogController: Sendable {
 
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/books") { request, _ in
-            try await replicator.requireReadable()
             let topic = request.uri.queryParameters.get("topic")
-            return JSONResponse.make(BookList(items: try await store.books(topic: topic)), headers: replicator.servedBy)
+            let books = try await replicator.readCommitted { try await store.books(topic: topic) }
+            return JSONResponse.make(BookList(items: books), headers: replicator.servedBy)
         }
         routes.get("/books/:id") { request, context in
             let id = try request.positiveID("id", context: context)
-            try await replicator.requireReadable()
-            guard let book = try await store.book(id: id) else { throw APIError.notFound("There is no book \(id).") }
+            guard let book = try await replicator.readCommitted({ try await store.book(id: id) }) else {
+                throw APIError.notFound("There is no book \(id).")
+            }
             return JSONResponse.make(book, headers: replicator.servedBy)
         }
         routes.post("/books/:id/purchase") { request, context in

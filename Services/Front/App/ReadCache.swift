@@ -124,13 +124,17 @@ public actor ReadCache {
         return found.entry
     }
 
-    /// Stores a fill unless it is older than an invalidation already seen. Returns whether stored.
+    /// Stores a fill unless it shows a book older than an invalidation or a fill already seen.
+    /// Returns whether stored.
     @discardableResult
     public func store(_ entry: Entry, for key: Key) -> Bool {
         guard capacity > 0, leaseHolds() else { return false }
         for (book, version) in entry.versions where version < newestVersion[book, default: 0] {
             return false
         }
+        // A fill teaches versions too: a slower fill showing an older state must not replace it
+        // (a read served from the cache after one that showed the newer state would go back in time).
+        for (book, version) in entry.versions { newestVersion[book] = max(newestVersion[book, default: 0], version) }
         if entries[key] == nil, entries.count >= capacity, let oldest = recency.leastRecent {
             drop(oldest)
             stats.evictions += 1
