@@ -84,8 +84,8 @@ actor FollowerStream {
         wake()
     }
 
-    func enqueue(_ entry: ReplicationEntry) {
-        if isInSync { pending.append(entry) }
+    func enqueue(_ entries: [ReplicationEntry]) {
+        if isInSync { pending.append(contentsOf: entries) }
         wake()
     }
 

@@ -79,7 +79,9 @@ actor LeaderElection {
 
     func probePeers() async -> [ReplicationStatus] {
         let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
-        let client = self.client, timeout = settings.heartbeat * 2
+        // A whole lease to answer: a leader slowed down by load is still a leader, and taking over
+        // from a live one (in a pair, nobody can tell) deposes it and fails its writes in flight.
+        let client = self.client, timeout = settings.lease
         return await withTaskGroup(of: ReplicationStatus?.self) { tasks in
             for peer in replicator.group.peers {
                 tasks.addTask {

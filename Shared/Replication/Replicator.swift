@@ -3,6 +3,7 @@ import BazarService
 import Logging
 import SQLKit
 import ServiceLifecycle
+import Synchronization
 
 /// A replica's write path. On the leader it commits each write together with its log entry,
 /// hands the entry to every follower's stream and returns only when every in-sync follower has
@@ -29,6 +30,8 @@ public actor Replicator: Service {
     private var writesBegun = 0
     private var writesEnded = 0
     private var readsWaiting: [(write: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Writes waiting for the write turn; its next holder commits them all (group commit).
+    private var queued: [QueuedWrite] = []
     /// Request ids with a commit under way here, and the repeats of each that wait for it.
     private var attempts: [String: [CheckedContinuation<Void, Never>]] = [:]
 
@@ -136,34 +139,21 @@ public actor Replicator: Service {
         // retries would otherwise multiply the queue they time out in.
         if let requestID { await beginAttempt(requestID) }
         defer { if let requestID { endAttempt(requestID) } }
-        let (value, entry) = try await turn.run("committing request \(requestID ?? "-") as leader") { () async throws -> (Value, ReplicationEntry?) in
-            guard await self.group.isLeader else { throw NotLeader() }
-            let seq = await self.currentSeq() + 1
-            let term = await self.group.term
-            // From here until the log's end has moved, reads may see this write before it is
-            // counted in the position they wait for: they wait for this write to finish first.
-            await self.beginWrite()
-            let result: (Value, ReplicationEntry?)
-            do {
-                result = try await self.log.database.transaction { db -> (Value, ReplicationEntry?) in
-                    let outcome = try await write(db)
-                    guard let effect = outcome.effect else { return (outcome.value, nil) }
-                    let entry = ReplicationEntry(seq: seq, term: term, requestID: requestID, effect: effect)
-                    try await ReplicationLog.append(entry, in: db)
-                    return (outcome.value, entry)
-                }
-            } catch {
-                await self.endWrite()
-                throw error
-            }
-            if let entry = result.1 {
-                await self.advance(to: ReplicationLog.Position(seq: entry.seq, term: entry.term))
-                for stream in self.streams { await stream.enqueue(entry) }
-            }
-            await self.endWrite()
-            if let entry = result.1, entry.seq % 1000 == 0 { try await self.log.compact(keeping: self.settings.logKeep) }
-            return result
-        }
+        let answer = QueuedAnswer<Value>()
+        queued.append(QueuedWrite(requestID: requestID, answer: answer) { db, seq, term in
+            let outcome = try await write(db)
+            answer.value.withLock { $0 = outcome.value }
+            guard let effect = outcome.effect else { return nil }
+            let entry = ReplicationEntry(seq: seq, term: term, requestID: requestID, effect: effect)
+            try await ReplicationLog.append(entry, in: db)
+            return entry
+        })
+        // Whoever holds the turn commits every write queued by then, in one transaction: by the
+        // time this caller's turn comes, its write may be committed already (group commit).
+        try await turn.run("committing writes as leader, request \(requestID ?? "-") among them") { try await self.commitQueued() }
+        guard let committed = answer.result.withLock({ $0 }) else { throw NotLeader() }
+        let entry = try committed.get()
+        guard let value = answer.value.withLock({ $0 }) else { throw NotLeader() }
         if let entry {
             let acknowledged = await withTaskGroup(of: Bool.self) { tasks in
                 for stream in streams {
@@ -176,6 +166,61 @@ public actor Replicator: Service {
             guard acknowledged else { throw NotLeader() }
         }
         return value
+    }
+
+    /// Commits every queued write in one transaction, in queue order, and hands each its entry;
+    /// if that transaction fails, commits them one by one, so that one failing write fails alone.
+    /// Runs inside the write turn.
+    private func commitQueued() async throws {
+        guard !queued.isEmpty else { return }
+        let writes = queued
+        queued.removeAll()
+        guard await group.isLeader else {
+            for write in writes { write.answer.complete(.failure(NotLeader())) }
+            return
+        }
+        let term = await group.term
+        do {
+            try await commit(writes, term: term)
+        } catch where writes.count > 1 {
+            for write in writes {
+                do { try await commit([write], term: term) } catch { write.answer.complete(.failure(error)) }
+            }
+        } catch {
+            writes[0].answer.complete(.failure(error))
+        }
+    }
+
+    /// One transaction for `writes`: each write's entry gets the next sequence number, the log's
+    /// end moves once, and the followers' streams get the entries in order.
+    private func commit(_ writes: [QueuedWrite], term: Int64) async throws {
+        let first = position.seq + 1
+        // From here until the log's end has moved, reads may see these writes before they are
+        // counted in the position they wait for: they wait for this group to finish first.
+        beginWrite()
+        defer { endWrite() }
+        let entries = try await log.database.transaction { db -> [ReplicationEntry?] in
+            var next = first
+            var entries: [ReplicationEntry?] = []
+            for write in writes {
+                let entry = try await write.run(db, next, term)
+                if entry != nil { next += 1 }
+                entries.append(entry)
+            }
+            return entries
+        }
+        let appended = entries.compactMap { $0 }
+        if let last = appended.last {
+            advance(to: ReplicationLog.Position(seq: last.seq, term: last.term))
+            for stream in streams { await stream.enqueue(appended) }
+        }
+        for (write, entry) in zip(writes, entries) { write.answer.complete(.success(entry)) }
+        if let last = appended.last, last.seq / 1000 > (first - 1) / 1000 {
+            // The writes are committed whatever compaction does: a failure here is only logged.
+            do { try await log.compact(keeping: settings.logKeep) } catch {
+                logger.warning("could not compact the log", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func beginWrite() {
@@ -227,7 +272,7 @@ public actor Replicator: Service {
             let start = ReplicationEntry.termStart(seq: await self.currentSeq() + 1, term: term)
             try await self.log.database.transaction { try await ReplicationLog.append(start, in: $0) }
             await self.advance(to: ReplicationLog.Position(seq: start.seq, term: term))
-            for stream in self.streams { await stream.enqueue(start) }
+            for stream in self.streams { await stream.enqueue([start]) }
         }
         logger.notice("became leader", metadata: ["term": "\(term)", "seq": "\(position.seq)"])
     }
@@ -247,7 +292,7 @@ public actor Replicator: Service {
     public func receive(_ batch: ReplicationBatch) async throws -> ReplicationAck {
         let sent = ReadLease.instant(sentAt: batch.sentAt)
         guard isNewest(term: batch.term, number: batch.number) else { return await refusal() }
-        guard try await accept(leader: batch.leader, term: batch.term, at: sent) else { return await refusal() }
+        guard try await accept(leader: batch.leader, term: batch.term) else { return await refusal() }
         let pushed = try await turn.run("applying \(batch.summary)") { () async throws -> Pushed in
             // A newer push of this term came in while this one waited: the leader gave up on
             // this one, and applying it anyway would only put the follower further behind.
@@ -281,7 +326,7 @@ public actor Replicator: Service {
     public func install(_ snapshot: ReplicationSnapshot) async throws -> ReplicationAck {
         let sent = ReadLease.instant(sentAt: snapshot.sentAt)
         guard isNewest(term: snapshot.term, number: snapshot.number) else { return await refusal() }
-        guard try await accept(leader: snapshot.leader, term: snapshot.term, at: sent) else { return await refusal() }
+        guard try await accept(leader: snapshot.leader, term: snapshot.term) else { return await refusal() }
         try await turn.run("installing a snapshot up to \(snapshot.lastSeq) from \(snapshot.leader)") {
             try await self.log.database.transaction { db in
                 try await self.state.replace(snapshot.state, db)
@@ -318,10 +363,12 @@ public actor Replicator: Service {
         term > newestBatch.term || (term == newestBatch.term && number >= newestBatch.number)
     }
 
-    private func accept(leader name: String, term: Int64, at arrival: ContinuousClock.Instant) async throws -> Bool {
+    private func accept(leader name: String, term: Int64) async throws -> Bool {
         guard let leader = ReplicaName(name) else { return false }
         let wasLeader = await group.isLeader
-        guard case .accepted(let changed) = await group.observe(leader: leader, term: term, at: arrival) else { return false }
+        // The election timer runs from when the leader was last heard, on this replica's clock: a
+        // push that arrives late still shows the leader alive (the read lease counts from the send).
+        guard case .accepted(let changed) = await group.observe(leader: leader, term: term) else { return false }
         if changed { try await turn.run("storing term \(term)") { try await self.log.storeTerm(term) } }
         if wasLeader, !(await group.isLeader) { await abandonLeadership() }
         return true
@@ -368,5 +415,35 @@ public actor Replicator: Service {
                     state: try await state.export(db), results: try await ReplicationLog.allResults(in: db))
             }
         }
+    }
+}
+
+/// A write waiting to be committed: it runs in a group's transaction with the sequence number and
+/// term its entry gets (when it makes one), and its answer receives the outcome.
+struct QueuedWrite: Sendable {
+    let requestID: String?
+    let answer: any WriteAnswer
+    let run: @Sendable (any SQLDatabase, _ seq: Int64, _ term: Int64) async throws -> ReplicationEntry?
+
+    init(requestID: String?, answer: any WriteAnswer,
+         run: @escaping @Sendable (any SQLDatabase, Int64, Int64) async throws -> ReplicationEntry?) {
+        self.requestID = requestID
+        self.answer = answer
+        self.run = run
+    }
+}
+
+protocol WriteAnswer: Sendable {
+    func complete(_ result: Result<ReplicationEntry?, any Error>)
+}
+
+/// Where a committed write's value and entry wait for its caller. The value is set by each run of
+/// the write (a group that rolled back runs it again alone); the result only once it committed.
+final class QueuedAnswer<Value: Sendable>: WriteAnswer {
+    let value = Mutex<Value?>(nil)
+    let result = Mutex<Result<ReplicationEntry?, any Error>?>(nil)
+
+    func complete(_ outcome: Result<ReplicationEntry?, any Error>) {
+        result.withLock { $0 = outcome }
     }
 }

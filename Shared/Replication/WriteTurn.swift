@@ -1,4 +1,5 @@
 import BazarModels
+import BazarService
 
 /// Lets one write at a time through, in arrival order. A replica's writes must commit in log
 /// order, and an actor alone does not give that: it interleaves callers at every `await`.
@@ -22,9 +23,7 @@ public actor WriteTurn {
     /// What holds the turn now, for how long, and how many callers wait behind it.
     public func progress(at now: ContinuousClock.Instant = .now) -> ReplicaProgress? {
         guard let holder else { return nil }
-        let held = now - holder.since
-        return ReplicaProgress(work: holder.work, heldMs: held.components.seconds * 1000 + held.components.attoseconds / 1_000_000_000_000_000,
-                               waiting: waiting.count)
+        return ReplicaProgress(work: holder.work, heldMs: (now - holder.since).milliseconds, waiting: waiting.count)
     }
 
     private func acquire() async {

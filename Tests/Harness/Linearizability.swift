@@ -606,10 +606,11 @@ public enum LinearizabilityChecker {
     return x ^ (x >> 31)
 }
 
-private struct SplitMix64 {
+/// SplitMix64: a seeded generator, so that the same seed gives the same numbers on every run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

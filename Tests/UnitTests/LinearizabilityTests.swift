@@ -191,7 +191,7 @@ private struct RandomHistory {
     var statesByVersion: [Int: BookState] = [:]
 
     init(seed: UInt64, count: Int, t0: ContinuousClock.Instant) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var state = initial
         statesByVersion[state.version] = state
         var t = 20
@@ -238,18 +238,5 @@ private struct RandomHistory {
         operations[index].kind = .read(quantity: stale.quantity, version: stale.version)
         operations[index].label = "corrupted"
         return index
-    }
-}
-
-/// SplitMix64: the same history on every run.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
