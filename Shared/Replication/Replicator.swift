@@ -140,7 +140,7 @@ public actor Replicator: Service {
         if let requestID { await beginAttempt(requestID) }
         defer { if let requestID { endAttempt(requestID) } }
         let answer = QueuedAnswer<Value>()
-        queued.append(QueuedWrite(requestID: requestID, answer: answer) { db, seq, term in
+        queued.append(QueuedWrite(answer: answer) { db, seq, term in
             let outcome = try await write(db)
             answer.value.withLock { $0 = outcome.value }
             guard let effect = outcome.effect else { return nil }
@@ -421,13 +421,10 @@ public actor Replicator: Service {
 /// A write waiting to be committed: it runs in a group's transaction with the sequence number and
 /// term its entry gets (when it makes one), and its answer receives the outcome.
 struct QueuedWrite: Sendable {
-    let requestID: String?
     let answer: any WriteAnswer
     let run: @Sendable (any SQLDatabase, _ seq: Int64, _ term: Int64) async throws -> ReplicationEntry?
 
-    init(requestID: String?, answer: any WriteAnswer,
-         run: @escaping @Sendable (any SQLDatabase, Int64, Int64) async throws -> ReplicationEntry?) {
-        self.requestID = requestID
+    init(answer: any WriteAnswer, run: @escaping @Sendable (any SQLDatabase, Int64, Int64) async throws -> ReplicationEntry?) {
         self.answer = answer
         self.run = run
     }
