@@ -32,8 +32,8 @@ public actor Replicator: Service {
     private var readsWaiting: [(write: Int, continuation: CheckedContinuation<Void, Never>)] = []
     /// Writes waiting for the write turn; its next holder commits them all (group commit).
     private var queued: [QueuedWrite] = []
-    /// Request ids with a commit under way here, and the repeats of each that wait for it.
-    private var attempts: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Writes under way by request id, which their repeats join.
+    private let attempts = SharedAttempts()
 
     public struct Settings: Sendable {
         public var lease: Duration
@@ -134,11 +134,6 @@ public actor Replicator: Service {
         requestID: String?,
         _ write: @escaping @Sendable (any SQLDatabase) async throws -> Outcome<Value>
     ) async throws -> Value {
-        // A repeat of a request under way (a caller's retry after its timeout) waits for it, then
-        // finds its stored answer, instead of queueing for the write turn beside it: under load,
-        // retries would otherwise multiply the queue they time out in.
-        if let requestID { await beginAttempt(requestID) }
-        defer { if let requestID { endAttempt(requestID) } }
         let answer = QueuedAnswer<Value>()
         queued.append(QueuedWrite(answer: answer) { db, seq, term in
             let outcome = try await write(db)
@@ -250,15 +245,15 @@ public actor Replicator: Service {
         return await group.isLeader
     }
 
-    private func beginAttempt(_ requestID: String) async {
-        while attempts[requestID] != nil {
-            await withCheckedContinuation { attempts[requestID, default: []].append($0) }
-        }
-        attempts[requestID] = []
-    }
-
-    private func endAttempt(_ requestID: String) {
-        for repeated in attempts.removeValue(forKey: requestID) ?? [] { repeated.resume() }
+    /// Runs a write's whole attempt (what it asks of other services, its commit, what it tells
+    /// afterwards) at most once at a time per request id: a repeat that arrives meanwhile (a
+    /// caller's retry after its timeout) gets the same answer instead of running beside it. A
+    /// write without a request id just runs.
+    public nonisolated func once<Answer: Sendable>(
+        requestID: String?, _ attempt: @escaping @Sendable () async throws -> Answer
+    ) async throws -> Answer {
+        guard let requestID else { return try await attempt() }
+        return try await attempts.run(requestID, attempt)
     }
 
     /// Takes over as leader in `term`.

@@ -77,20 +77,25 @@ public final class ReplicaRotation: Sendable {
     }
 
     /// Calls replicas in turn until one answers with something other than 503, or `deadline`
-    /// passes: then 503 `unavailable`. `attempt` gets the time left for its own call.
+    /// passes: then 503 `unavailable`. `attempt` gets the time left for its own call: `perAttempt`
+    /// at first, twice as long after each attempt that timed out. A service slowed down by load
+    /// then gets the time its work takes instead of more retries than it can take; one that is
+    /// down still fails over at once (it refuses the connection).
     public func call(
         service: String, deadline: Duration, perAttempt: Duration,
         _ attempt: (ReplicaEndpoint, Duration) async throws -> BackendClient.Reply
     ) async throws -> (reply: BackendClient.Reply, replica: ReplicaEndpoint) {
         let end = ContinuousClock.now + deadline
         var pause = Duration.milliseconds(50)
+        var patience = perAttempt
         while true {
             for replica in turnOrder() {
                 let left = end - .now
                 guard left > .zero else { break }
                 let started = ContinuousClock.now
+                let timeout = min(patience, left)
                 do {
-                    let reply = try await attempt(replica, min(perAttempt, left))
+                    let reply = try await attempt(replica, timeout)
                     if reply.status != 503 {
                         record(replica.name, .now - started)
                         markUp(replica.name)
@@ -101,6 +106,7 @@ public final class ReplicaRotation: Sendable {
                 } catch is BackendClient.Unreachable {
                     record(replica.name, perAttempt)
                     markDown(replica.name)
+                    if ContinuousClock.now - started >= timeout { patience *= 2 }
                 }
             }
             guard end - .now > pause else { break }

@@ -32,16 +32,23 @@ struct CatalogController: Sendable {
             let purchase = try decode(PurchaseRequest.self, body)
             guard !purchase.requestID.isEmpty else { throw APIError(.invalidBody, "request_id must not be empty.") }
             return try await forwarding.onLeader(request, body: body, context: context) {
-                let outcome = try await replicator.commit(requestID: purchase.requestID) { db in
-                    try await store.purchase(bookID: id, requestID: purchase.requestID, in: db)
+                let outcome = try await replicator.once(requestID: purchase.requestID) { [store, notifier, replicator] in
+                    let outcome = try await replicator.commit(requestID: purchase.requestID) { db in
+                        try await store.purchase(bookID: id, requestID: purchase.requestID, in: db)
+                    }
+                    switch outcome {
+                    case .sold(_, let book):
+                        await notifier.bookChanged(book)
+                    case .repeated(let receipt):
+                        // The first attempt may have died before the front ends heard of it.
+                        if let book = try await store.book(id: receipt.bookID) { await notifier.bookChanged(book) }
+                    case .outOfStock, .notFound:
+                        break
+                    }
+                    return outcome
                 }
                 switch outcome {
-                case .sold(let receipt, let book):
-                    await notifier.bookChanged(book)
-                    return JSONResponse.make(receipt, headers: replicator.servedBy)
-                case .repeated(let receipt):
-                    // The first attempt may have died before the front ends heard of it.
-                    if let book = try await store.book(id: receipt.bookID) { await notifier.bookChanged(book) }
+                case .sold(let receipt, _), .repeated(let receipt):
                     return JSONResponse.make(receipt, headers: replicator.servedBy)
                 case .outOfStock:
                     throw APIError(.outOfStock, "Book \(id) is out of stock.")
@@ -88,10 +95,12 @@ struct CatalogController: Sendable {
 
     /// A price or stock write: the new record, after the front ends were told.
     func written(_ id: Int, requestID: String?, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Replicator.Outcome<Book?>) async throws -> Response {
-        guard let book = try await replicator.commit(requestID: requestID, write) else {
-            throw APIError.notFound("There is no book \(id).")
+        let book = try await replicator.once(requestID: requestID) { [replicator, notifier] in
+            let book = try await replicator.commit(requestID: requestID, write)
+            if let book { await notifier.bookChanged(book) }
+            return book
         }
-        await notifier.bookChanged(book)
+        guard let book else { throw APIError.notFound("There is no book \(id).") }
         return JSONResponse.make(book, headers: replicator.servedBy)
     }
 

@@ -8,11 +8,11 @@ struct CatalogPurchases: Sendable {
     let client: BackendClient
     let settings: ServerSettings
 
-    func take(bookID: Int, requestID: String, context: BazarRequestContext) async throws -> PurchaseReceipt {
+    func take(bookID: Int, requestID: String, traceID: String) async throws -> PurchaseReceipt {
         let body = try JSONResponse.encode(PurchaseRequest(requestID: requestID))
         let (reply, _) = try await catalogs.call(service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout) { catalog, timeout in
             try await client.send(.POST, "\(catalog.url)/books/\(bookID)/purchase", body: body,
-                                  headers: [("X-Request-ID", context.requestID)], timeout: timeout)
+                                  headers: [("X-Request-ID", traceID)], timeout: timeout)
         }
         guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
         return try reply.decode(PurchaseReceipt.self)

@@ -26,7 +26,7 @@ struct OrderController: Sendable {
             guard create.bookID > 0 else { throw APIError.invalidID("\(create.bookID)") }
             let requestID = create.requestID.flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
             return try await forwarding.onLeader(request, body: body, context: context) {
-                let (order, version) = try await placeOrder(bookID: create.bookID, requestID: requestID, context: context)
+                let (order, version) = try await placeOrder(bookID: create.bookID, requestID: requestID, traceID: context.requestID)
                 var headers = replicator.servedBy
                 if let version { headers[.xBookVersion] = String(version) }
                 return JSONResponse.make(order, headers: headers)
@@ -46,18 +46,21 @@ struct OrderController: Sendable {
     }
 
     /// The order for `requestID` (the first one, when it was placed before), and the book's
-    /// version after the sale when this call made it.
-    func placeOrder(bookID: Int, requestID: String, context: BazarRequestContext) async throws -> (Order, Int?) {
-        if let first = try await store.order(forRequest: requestID) { return (first, nil) }
-        let receipt = try await catalog.take(bookID: bookID, requestID: requestID, context: context)
-        let now = Date()
-        // Stored with millisecond precision: the first answer and every repeat must be identical.
-        let createdAt = BazarJSON.parseRFC3339(BazarJSON.rfc3339(now)) ?? now
-        let order = Order(orderID: OrderID.make(at: now), bookID: bookID, title: receipt.title, price: receipt.price, createdAt: createdAt)
-        let recorded = try await replicator.commit(requestID: requestID) { db in
-            try await store.record(order, requestID: requestID, in: db)
+    /// version after the sale when this attempt made it. A repeat that arrives while an attempt
+    /// is under way shares its answer (it does not ask the catalog again).
+    func placeOrder(bookID: Int, requestID: String, traceID: String) async throws -> (Order, Int?) {
+        try await replicator.once(requestID: requestID) { [store, catalog, replicator] in
+            if let first = try await store.order(forRequest: requestID) { return (first, nil) }
+            let receipt = try await catalog.take(bookID: bookID, requestID: requestID, traceID: traceID)
+            let now = Date()
+            // Stored with millisecond precision: the first answer and every repeat must be identical.
+            let createdAt = BazarJSON.parseRFC3339(BazarJSON.rfc3339(now)) ?? now
+            let order = Order(orderID: OrderID.make(at: now), bookID: bookID, title: receipt.title, price: receipt.price, createdAt: createdAt)
+            let recorded = try await replicator.commit(requestID: requestID) { db in
+                try await store.record(order, requestID: requestID, in: db)
+            }
+            return (recorded, receipt.version)
         }
-        return (recorded, receipt.version)
     }
 
 
