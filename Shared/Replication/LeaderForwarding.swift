@@ -17,19 +17,24 @@ public struct LeaderForwarding: Sendable {
         self.timeout = timeout
     }
 
-    public func forward(_ request: Request, body: ByteBuffer, context: BazarRequestContext) async throws -> Response {
+    /// `idempotencyKey`: the key this write got here, sent on as `Idempotency-Key` (else the
+    /// request's own, if any).
+    public func forward(_ request: Request, body: ByteBuffer, context: BazarRequestContext, idempotencyKey: String? = nil) async throws -> Response {
         // One hop only: a replica that is not the leader either does not forward twice.
         guard request.headers[Self.forwardedHeader] == nil, let leaderURL = await group.leaderURL else {
             throw APIError.unavailable("No leader of \(group.me.service) is reachable right now.")
         }
         var headers: [(String, String)] = [("X-Request-ID", context.requestID), ("X-Bazar-Forwarded", group.me.description)]
         if let authorization = request.headers[.authorization] { headers.append(("Authorization", authorization)) }
-        if let key = request.headers[.idempotencyKey] { headers.append(("Idempotency-Key", key)) }
+        if let key = idempotencyKey ?? request.headers[.idempotencyKey] { headers.append(("Idempotency-Key", key)) }
+        // As long as the caller waits, when it says: a slow leader is still the leader, and a
+        // shorter wait only fails a call that the caller would have waited for.
+        let callerWaits = request.headers[.xBazarTimeoutMs].flatMap(Int64.init).map { Duration.milliseconds($0) }
         let reply: BackendClient.Reply
         do {
             reply = try await client.send(
                 HTTPMethod(rawValue: request.method.rawValue), leaderURL + (request.uri.string),
-                body: body.readableBytes > 0 ? body : nil, headers: headers, timeout: timeout)
+                body: body.readableBytes > 0 ? body : nil, headers: headers, timeout: callerWaits ?? timeout)
         } catch is BackendClient.Unreachable {
             throw APIError.unavailable("The leader of \(group.me.service) did not answer.")
         }
@@ -41,18 +46,20 @@ public struct LeaderForwarding: Sendable {
 
 extension LeaderForwarding {
     /// Runs a write here when this replica leads, else (or when leadership moved meanwhile)
-    /// forwards it to the leader.
+    /// forwards it to the leader. `idempotencyKey` is the key the write got from the first
+    /// replica that saw it: a write committed here and then forwarded, because this replica
+    /// lost its leadership before its followers acknowledged it, must not apply twice.
     public func onLeader(
-        _ request: Request, body: ByteBuffer, context: BazarRequestContext,
+        _ request: Request, body: ByteBuffer, context: BazarRequestContext, idempotencyKey: String? = nil,
         _ write: () async throws -> Response
     ) async throws -> Response {
         guard await group.isLeader else {
-            return try await forward(request, body: body, context: context)
+            return try await forward(request, body: body, context: context, idempotencyKey: idempotencyKey)
         }
         do {
             return try await write()
         } catch is Replicator.NotLeader {
-            return try await forward(request, body: body, context: context)
+            return try await forward(request, body: body, context: context, idempotencyKey: idempotencyKey)
         }
     }
 }

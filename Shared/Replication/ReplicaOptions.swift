@@ -24,13 +24,13 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
 
     public init() {}
 
-    public func resolve(service: String, basePort: Int) throws -> ReplicaSettings {
+    public func resolve(service: String) throws -> ReplicaSettings {
         let nameText = Setting.string(name, env: "BAZAR_NAME", default: "\(service)-1")
         guard let me = ReplicaName(nameText), me.service == service else {
             throw ConfigurationError("BAZAR_NAME/--name '\(nameText)' must be \(service)-<n>, such as \(service)-1")
         }
-        let defaultPeers = "\(service)-1=http://127.0.0.1:\(basePort),\(service)-2=http://127.0.0.1:\(basePort + 1)"
-        let peers = try Setting.replicas(Setting.string(peers, env: "BAZAR_PEERS", default: defaultPeers), setting: "BAZAR_PEERS")
+        let peers = try Setting.replicas(
+            Setting.string(peers, env: "BAZAR_PEERS", default: LocalTopology.standard.replicaList(service)), setting: "BAZAR_PEERS")
         guard peers.allSatisfy({ $0.name.service == service }) else {
             throw ConfigurationError("BAZAR_PEERS lists replicas of another service than \(service)")
         }
@@ -41,8 +41,10 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
         guard replication.heartbeat * 2 <= replication.lease, replication.logKeep > 0 else {
             throw ConfigurationError("BAZAR_LEASE_MS must be at least twice BAZAR_HEARTBEAT_MS, and BAZAR_LOG_KEEP above 0")
         }
+        // Unless told otherwise, a replica listens where its own entry in the peer list says.
+        let listed = peers.first { $0.name == me }.flatMap { Int($0.url.split(separator: ":").last ?? "") }
         return ReplicaSettings(
-            me: me, peers: peers,
+            me: me, peers: peers, defaultPort: listed ?? LocalTopology.standard.port(of: me),
             databaseURL: Setting.string(database, env: "BAZAR_DATABASE_URL", default: ".bazar/\(me).sqlite"),
             replication: replication)
     }
@@ -52,12 +54,15 @@ public struct ReplicaSettings: Sendable {
     public var me: ReplicaName
     /// The other replicas of the service.
     public var peers: [ReplicaEndpoint]
+    /// The port to listen on when none is given: this replica's own entry in the peer list.
+    public var defaultPort: Int
     public var databaseURL: String
     public var replication: Replicator.Settings
 
-    public init(me: ReplicaName, peers: [ReplicaEndpoint], databaseURL: String, replication: Replicator.Settings = .init()) {
+    public init(me: ReplicaName, peers: [ReplicaEndpoint], defaultPort: Int? = nil, databaseURL: String, replication: Replicator.Settings = .init()) {
         self.me = me
         self.peers = peers.filter { $0.name != me }
+        self.defaultPort = defaultPort ?? LocalTopology.standard.port(of: me)
         self.databaseURL = databaseURL
         self.replication = replication
     }

@@ -66,6 +66,7 @@ public struct BackendClient: Service {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.replaceOrAdd(name: HTTPField.Name.xBazarTimeoutMs.rawName, value: String(timeout.milliseconds))
         if let body {
             request.headers.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
             request.body = .bytes(body)

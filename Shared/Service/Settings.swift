@@ -79,9 +79,3 @@ public struct ReplicaEndpoint: Sendable, Hashable {
     }
 }
 
-/// Where the services listen when run locally with their defaults (`bazar up`).
-public enum LocalDefaults {
-    public static let frontEnd = "http://127.0.0.1:8080"
-    public static let catalogs = "catalog-1=http://127.0.0.1:8081,catalog-2=http://127.0.0.1:8082"
-    public static let orders = "order-1=http://127.0.0.1:8083,order-2=http://127.0.0.1:8084"
-}

@@ -23,10 +23,10 @@ struct SystemCluster: Sendable {
 
     /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
     /// A layout on free ports in a new temporary directory, with tokens set.
-    static func makeLayout(_ storage: Storage) throws -> ClusterLayout {
+    static func makeLayout(_ storage: Storage, topology: LocalTopology = .standard) throws -> ClusterLayout {
         let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"].map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "system")
+        var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "system", topology: topology)
         if storage == .postgres {
             layout.postgresURL = try ScratchPostgres.shared().url + "/"
             // Unique database names per cluster on the shared server.
@@ -40,9 +40,10 @@ struct SystemCluster: Sendable {
 
     /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
     static func with<T: Sendable>(
-        _ storage: Storage = .sqlite, environment: [String: String] = [:], _ body: @Sendable (SystemCluster) async throws -> T
+        _ storage: Storage = .sqlite, topology: LocalTopology = .standard, environment: [String: String] = [:],
+        _ body: @Sendable (SystemCluster) async throws -> T
     ) async throws -> T {
-        var layout = try makeLayout(storage)
+        var layout = try makeLayout(storage, topology: topology)
         layout.environment.merge(environment) { $1 }
         return try await with(layout: layout, body)
     }
@@ -79,6 +80,8 @@ struct SystemCluster: Sendable {
     }
 
     var front: String { layout.url(of: "front") }
+    /// Every replica of `service` (`catalog` or `order`), by name.
+    func replicas(of service: String) -> [String] { layout.members.map(\.name).filter { $0.hasPrefix(service + "-") } }
 
     /// The front end caches only once the catalog leader's heartbeats give it a lease: wait until
     /// a repeated read is a hit, then empty the cache so that each test starts from nothing.

@@ -10,7 +10,7 @@ import Glibc
 /// `bazar up`: the whole system on loopback, one process per service, until Ctrl-C.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start the front end, two catalog and two order replicas on loopback.")
+        abstract: "Start the front end and the catalog and order replicas (two of each unless told) on loopback.")
 
     @Option(help: "Data directory: databases and logs. [env: BAZAR_DATA_DIR]")
     var dataDir: String = ProcessInfo.processInfo.environment["BAZAR_DATA_DIR"] ?? ".bazar"
@@ -24,25 +24,33 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Address every service listens on. [env: BAZAR_HOST]")
     var host = ProcessInfo.processInfo.environment["BAZAR_HOST"] ?? "127.0.0.1"
 
-    @Option(help: "Front end port. [env: BAZAR_FRONT_PORT]")
-    var frontPort = Int(ProcessInfo.processInfo.environment["BAZAR_FRONT_PORT"] ?? "") ?? 8080
+    @Option(help: "Front end port; the catalog replicas listen on the ports after it, the order replicas after the last catalog port. [env: BAZAR_FRONT_PORT, default: 8080]")
+    var frontPort: Int?
 
-    @Option(help: "Catalog replica ports, comma-separated. [env: BAZAR_CATALOG_PORTS]")
-    var catalogPorts = ProcessInfo.processInfo.environment["BAZAR_CATALOG_PORTS"] ?? "8081,8082"
+    @Option(help: "Catalog replicas, 1 to 7: one runs without replication; more survive crashes and pauses, not network partitions (docs/consistency.md). [env: BAZAR_CATALOG_REPLICAS, default: 2]")
+    var catalogReplicas: Int?
 
-    @Option(help: "Order replica ports, comma-separated. [env: BAZAR_ORDER_PORTS]")
-    var orderPorts = ProcessInfo.processInfo.environment["BAZAR_ORDER_PORTS"] ?? "8083,8084"
+    @Option(help: "Order replicas, 1 to 7. [env: BAZAR_ORDER_REPLICAS, default: 2]")
+    var orderReplicas: Int?
 
     @Option(help: "Seconds to wait for every service to be ready. [env: BAZAR_READY_TIMEOUT]")
     var readyTimeout = Int(ProcessInfo.processInfo.environment["BAZAR_READY_TIMEOUT"] ?? "") ?? 120
 
     func run() async throws {
+        let topology: LocalTopology
+        do {
+            topology = try LocalTopology(
+                host: host,
+                frontPort: Setting.int(frontPort, env: "BAZAR_FRONT_PORT", default: LocalTopology.standard.frontPort),
+                catalogReplicas: Setting.int(catalogReplicas, env: "BAZAR_CATALOG_REPLICAS", default: LocalTopology.standard.catalogReplicas),
+                orderReplicas: Setting.int(orderReplicas, env: "BAZAR_ORDER_REPLICAS", default: LocalTopology.standard.orderReplicas)
+            ).validated()
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
         let binDirectory = try ServiceBinaries.locate()
-        var layout = ClusterLayout(dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL, binDirectory: binDirectory)
-        layout.host = host
-        layout.frontPort = frontPort
-        layout.catalogPorts = try ports(catalogPorts)
-        layout.orderPorts = try ports(orderPorts)
+        var layout = ClusterLayout(
+            topology: topology, dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL, binDirectory: binDirectory)
         layout.postgresURL = postgres
         if fresh { try await wipe(layout) }
 
@@ -59,19 +67,11 @@ struct Up: AsyncParsableCommand {
             await cluster.stopAll()
             throw ExitCode.failure
         }
-        say("Bazar is up: http://\(host):\(frontPort) (try: curl http://\(host):\(frontPort)/info/1). Ctrl-C stops it.")
+        say("Bazar is up: \(topology.frontEndURL) (try: curl \(topology.frontEndURL)/info/1). Ctrl-C stops it.")
         let signal = await Self.waitForStopSignal(cluster: cluster)
         say("\nreceived \(signal), stopping …")
         await cluster.stopAll()
         say("stopped.")
-    }
-
-    func ports(_ text: String) throws -> [Int] {
-        let ports = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard ports.count >= 1, ports.allSatisfy({ (1...65535).contains($0) }) else {
-            throw ValidationError("'\(text)' is not a comma-separated list of ports")
-        }
-        return ports
     }
 
     func wipe(_ layout: ClusterLayout) async throws {

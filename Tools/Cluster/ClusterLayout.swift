@@ -1,13 +1,14 @@
 import BazarModels
+import BazarService
 import Foundation
 
-/// Where the five processes of a local Bazar listen, where they keep their data, and how they
-/// are configured. The defaults are the ports of the contract (8080 to 8084).
+/// Where the processes of a local Bazar listen, where they keep their data, and how they are
+/// configured. The defaults are the standard topology of the contract (8080 to 8084).
 public struct ClusterLayout: Sendable {
-    public var host = "127.0.0.1"
-    public var frontPort = 8080
-    public var catalogPorts = [8081, 8082]
-    public var orderPorts = [8083, 8084]
+    public var host: String
+    public var frontPort: Int
+    public var catalogPorts: [Int]
+    public var orderPorts: [Int]
     /// Data directory: SQLite files and logs.
     public var dataDirectory: URL
     /// A PostgreSQL server URL (`postgres://user:password@host:port`); each replica then gets its
@@ -22,19 +23,23 @@ public struct ClusterLayout: Sendable {
     /// Replica name to the URL the front end calls it at, when not its own (a `LatencyProxy`).
     public var frontEndRoutes: [String: String] = [:]
 
-    public init(dataDirectory: URL, binDirectory: URL) {
+    public init(topology: LocalTopology = .standard, dataDirectory: URL, binDirectory: URL) {
+        host = topology.host
+        frontPort = topology.frontPort
+        catalogPorts = topology.catalogPorts
+        orderPorts = topology.orderPorts
         self.dataDirectory = dataDirectory
         self.binDirectory = binDirectory
     }
 
-    /// A layout on free loopback ports with its data in a new temporary directory: for tests
-    /// and benchmarks that run beside anything else.
-    public static func scratch(binDirectory: URL, label: String) -> ClusterLayout {
+    /// A layout of `topology`'s replica counts on free loopback ports, with its data in a new
+    /// temporary directory: for tests and benchmarks that run beside anything else.
+    public static func scratch(binDirectory: URL, label: String, topology: LocalTopology = .standard) -> ClusterLayout {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-\(label)-\(UUID().uuidString.prefix(8))")
-        var layout = ClusterLayout(dataDirectory: data, binDirectory: binDirectory)
+        var layout = ClusterLayout(topology: topology, dataDirectory: data, binDirectory: binDirectory)
         layout.frontPort = FreePort.next()
-        layout.catalogPorts = [FreePort.next(), FreePort.next()]
-        layout.orderPorts = [FreePort.next(), FreePort.next()]
+        layout.catalogPorts = topology.catalogPorts.map { _ in FreePort.next() }
+        layout.orderPorts = topology.orderPorts.map { _ in FreePort.next() }
         return layout
     }
 

@@ -24,11 +24,10 @@ public struct CatalogOptions: ParsableArguments, Sendable {
     public init() {}
 
     public func resolve(server: ServerOptions, replica: ReplicaOptions) throws -> CatalogConfiguration {
-        let replicaSettings = try replica.resolve(service: "catalog", basePort: 8081)
-        let basePort = 8080 + replicaSettings.me.number
+        let replicaSettings = try replica.resolve(service: "catalog")
         return CatalogConfiguration(
-            server: try server.resolve(defaultPort: basePort),
+            server: try server.resolve(defaultPort: replicaSettings.defaultPort),
             replica: replicaSettings,
-            frontEnds: Setting.urls(Setting.string(frontEnds, env: "BAZAR_FRONTENDS", default: LocalDefaults.frontEnd)))
+            frontEnds: Setting.urls(Setting.string(frontEnds, env: "BAZAR_FRONTENDS", default: LocalTopology.standard.frontEndURL)))
     }
 }

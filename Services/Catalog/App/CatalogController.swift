@@ -68,8 +68,9 @@ struct CatalogController: Sendable {
             if let quantity = patch.quantity, quantity < 0 {
                 throw APIError(.invalidParameter, "quantity must be 0 or more.")
             }
-            return try await forwarding.onLeader(request, body: body, context: context) {
-                let requestID = Self.requestID(request, kind: "patch")
+            let key = Self.idempotencyKey(request)
+            return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
+                let requestID = "patch:\(key)"
                 return try await written(id, requestID: requestID) { db in
                     try await store.update(bookID: id, patch: patch, requestID: requestID, in: db)
                 }
@@ -81,8 +82,9 @@ struct CatalogController: Sendable {
             let body = try await request.collectBody(limit: settings.maxBodyBytes)
             let restock = try decode(RestockRequest.self, body)
             guard restock.count > 0 else { throw APIError(.invalidParameter, "count must be a whole number above 0.") }
-            return try await forwarding.onLeader(request, body: body, context: context) {
-                let requestID = Self.requestID(request, kind: "restock")
+            let key = Self.idempotencyKey(request)
+            return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
+                let requestID = "restock:\(key)"
                 return try await written(id, requestID: requestID) { db in
                     try await store.restock(bookID: id, count: restock.count, requestID: requestID, in: db)
                 }
@@ -104,9 +106,11 @@ struct CatalogController: Sendable {
         return JSONResponse.make(book, headers: replicator.servedBy)
     }
 
-    /// An admin write's `Idempotency-Key`, kept apart from purchase request ids by its kind.
-    static func requestID(_ request: Request, kind: String) -> String? {
-        request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : "\(kind):\($0)" }
+    /// An admin write's `Idempotency-Key`, or a new one when it came without: made by the first
+    /// replica that sees the write, so that the leader records it once whatever path it takes.
+    /// (Its request id puts the kind in front, apart from purchase request ids.)
+    static func idempotencyKey(_ request: Request) -> String {
+        request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {

@@ -64,12 +64,12 @@ public struct FrontOptions: ParsableArguments, Sendable {
         let capacity = try Setting.int(cacheCapacity, env: "BAZAR_CACHE_CAPACITY", default: 1000)
         guard capacity >= 0 else { throw ConfigurationError("BAZAR_CACHE_CAPACITY must be 0 or more") }
         return FrontConfiguration(
-            server: try server.resolve(defaultPort: 8080),
+            server: try server.resolve(defaultPort: LocalTopology.standard.frontPort),
             catalogs: try Setting.replicas(
-                Setting.string(catalogs, env: "BAZAR_CATALOGS", default: LocalDefaults.catalogs),
+                Setting.string(catalogs, env: "BAZAR_CATALOGS", default: LocalTopology.standard.replicaList("catalog")),
                 setting: "BAZAR_CATALOGS"),
             orders: try Setting.replicas(
-                Setting.string(orders, env: "BAZAR_ORDERS", default: LocalDefaults.orders),
+                Setting.string(orders, env: "BAZAR_ORDERS", default: LocalTopology.standard.replicaList("order")),
                 setting: "BAZAR_ORDERS"),
             cacheCapacity: capacity,
             cacheTimeToLive: try Setting.optionalMilliseconds(cacheTtlMs, env: "BAZAR_CACHE_TTL_MS"),

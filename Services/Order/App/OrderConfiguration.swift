@@ -24,12 +24,12 @@ public struct OrderOptions: ParsableArguments, Sendable {
     public init() {}
 
     public func resolve(server: ServerOptions, replica: ReplicaOptions) throws -> OrderConfiguration {
-        let replicaSettings = try replica.resolve(service: "order", basePort: 8083)
+        let replicaSettings = try replica.resolve(service: "order")
         return OrderConfiguration(
-            server: try server.resolve(defaultPort: 8082 + replicaSettings.me.number),
+            server: try server.resolve(defaultPort: replicaSettings.defaultPort),
             replica: replicaSettings,
             catalogs: try Setting.replicas(
-                Setting.string(catalogs, env: "BAZAR_CATALOGS", default: LocalDefaults.catalogs),
+                Setting.string(catalogs, env: "BAZAR_CATALOGS", default: LocalTopology.standard.replicaList("catalog")),
                 setting: "BAZAR_CATALOGS"))
     }
 }

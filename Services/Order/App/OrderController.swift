@@ -24,8 +24,11 @@ struct OrderController: Sendable {
             let body = try await request.collectBody(limit: settings.maxBodyBytes)
             let create = try JSONResponse.decodeBody(CreateOrderRequest.self, from: body)
             guard create.bookID > 0 else { throw APIError.invalidID("\(create.bookID)") }
-            let requestID = create.requestID.flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
-            return try await forwarding.onLeader(request, body: body, context: context) {
+            // The first replica that sees an order without an id gives it one, sent on to the
+            // leader as Idempotency-Key: it is placed once whatever path it takes.
+            let requestID = create.requestID.flatMap { $0.isEmpty ? nil : $0 }
+                ?? request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
+            return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: requestID) {
                 let (order, version) = try await placeOrder(bookID: create.bookID, requestID: requestID, traceID: context.requestID)
                 var headers = replicator.servedBy
                 if let version { headers[.xBookVersion] = String(version) }
