@@ -77,14 +77,16 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FrontService", "CatalogService", "OrderService", "BazarCluster", "BazarHarness",
+                "FrontService", "CatalogService", "OrderService", "BazarCluster", "BazarHarness", "BazarTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/UnitTests"
         ),
+        // What only tests use (a throwaway PostgreSQL server); no shipped target links it.
+        .target(name: "BazarTestSupport", dependencies: ["BazarCluster"], path: "Tests/Support"),
         // Fault injection: concurrent clients, faults on real processes, and checks of G1-G6.
         .target(name: "BazarHarness", dependencies: ["BazarCluster"], path: "Tests/Harness"),
-        .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness"], path: "Tests/SystemTests"),
+        .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness", "BazarTestSupport"], path: "Tests/SystemTests"),
     ]
 )

@@ -8,13 +8,16 @@ public struct LeaderForwarding: Sendable {
     let group: ReplicaGroup
     let client: BackendClient
     let timeout: Duration
+    /// The longest a forward waits, whatever its caller says (the request deadline).
+    let longest: Duration
 
     static let forwardedHeader = HTTPField.Name("X-Bazar-Forwarded")!
 
-    public init(group: ReplicaGroup, client: BackendClient, timeout: Duration) {
+    public init(group: ReplicaGroup, client: BackendClient, timeout: Duration, longest: Duration) {
         self.group = group
         self.client = client
         self.timeout = timeout
+        self.longest = max(longest, timeout)
     }
 
     /// `idempotencyKey`: the key this write got here, sent on as `Idempotency-Key` (else the
@@ -29,7 +32,10 @@ public struct LeaderForwarding: Sendable {
         if let key = idempotencyKey ?? request.headers[.idempotencyKey] { headers.append(("Idempotency-Key", key)) }
         // As long as the caller waits, when it says: a slow leader is still the leader, and a
         // shorter wait only fails a call that the caller would have waited for.
-        let callerWaits = request.headers[.xBazarTimeoutMs].flatMap(Int64.init).map { Duration.milliseconds($0) }
+        // (Anyone reaching the port may send the header: a value that is not a positive number is
+        // ignored, and none waits longer than the request deadline.)
+        let callerWaits = request.headers[.xBazarTimeoutMs].flatMap(Int64.init).flatMap { $0 > 0 ? Duration.milliseconds($0) : nil }
+            .map { min($0, longest) }
         let reply: BackendClient.Reply
         do {
             reply = try await client.send(

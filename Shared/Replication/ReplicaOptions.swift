@@ -42,11 +42,22 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
             throw ConfigurationError("BAZAR_LEASE_MS must be at least twice BAZAR_HEARTBEAT_MS, and BAZAR_LOG_KEEP above 0")
         }
         // Unless told otherwise, a replica listens where its own entry in the peer list says.
-        let listed = peers.first { $0.name == me }.flatMap { Int($0.url.split(separator: ":").last ?? "") }
+        let listed = peers.first { $0.name == me }.flatMap { Self.port(of: $0.url) }
         return ReplicaSettings(
             me: me, peers: peers, defaultPort: listed ?? LocalTopology.standard.port(of: me),
             databaseURL: Setting.string(database, env: "BAZAR_DATABASE_URL", default: ".bazar/\(me).sqlite"),
             replication: replication)
+    }
+}
+
+extension ReplicaOptions {
+    /// The port of `http://host:port[/path]`, if it names one.
+    static func port(of url: String) -> Int? {
+        let afterScheme = url.split(separator: "://", maxSplits: 1).last ?? ""
+        let authority = afterScheme.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        return port
     }
 }
 

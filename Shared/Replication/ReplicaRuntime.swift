@@ -30,7 +30,7 @@ public struct ReplicaRuntime: Sendable {
         replicator = Replicator(
             group: group, log: ReplicationLog(database: database), client: client, tokens: server.tokens,
             settings: replica.replication, logger: logger, state: state(database))
-        forwarding = LeaderForwarding(group: group, client: client, timeout: server.backendTimeout)
+        forwarding = LeaderForwarding(group: group, client: client, timeout: server.backendTimeout, longest: server.requestDeadline)
     }
 
     /// The application: the service's routes plus the replication routes; `prepare` (schema,

@@ -149,6 +149,12 @@ public actor Replicator: Service {
         guard let committed = answer.result.withLock({ $0 }) else { throw NotLeader() }
         let entry = try committed.get()
         guard let value = answer.value.withLock({ $0 }) else { throw NotLeader() }
+        if entry == nil, requestID != nil {
+            // No new entry: the answer may be one stored by an earlier attempt of this request id,
+            // committed here but perhaps not yet held by the followers. Answered only once they
+            // hold everything this replica has (else a failover could lose what was answered).
+            guard await acknowledgedWhatReadsShow() else { throw NotLeader() }
+        }
         if let entry {
             let acknowledged = await withTaskGroup(of: Bool.self) { tasks in
                 for stream in streams {
@@ -248,7 +254,8 @@ public actor Replicator: Service {
     /// Runs a write's whole attempt (what it asks of other services, its commit, what it tells
     /// afterwards) at most once at a time per request id: a repeat that arrives meanwhile (a
     /// caller's retry after its timeout) gets the same answer instead of running beside it. A
-    /// write without a request id just runs.
+    /// write without a request id just runs. Not to be nested with the same request id and answer
+    /// type: the inner call would wait for the outer one.
     public nonisolated func once<Answer: Sendable>(
         requestID: String?, _ attempt: @escaping @Sendable () async throws -> Answer
     ) async throws -> Answer {

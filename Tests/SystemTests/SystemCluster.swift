@@ -1,4 +1,5 @@
 import BazarCluster
+import BazarTestSupport
 import BazarModels
 import BazarService
 import Foundation

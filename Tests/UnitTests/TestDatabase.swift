@@ -1,4 +1,5 @@
 import BazarCluster
+import BazarTestSupport
 import BazarReplication
 import BazarService
 import Foundation

@@ -1,3 +1,4 @@
+import BazarCluster
 import BazarReplication
 import Foundation
 #if canImport(Glibc)
