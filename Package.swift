@@ -83,7 +83,8 @@ let package = Package(
             ],
             path: "Tests/UnitTests"
         ),
-        // What only tests use (a throwaway PostgreSQL server); no shipped target links it.
+        // What only tests use (a throwaway PostgreSQL server, a network of namespaces); no shipped
+        // target links it.
         .target(name: "BazarTestSupport", dependencies: ["BazarCluster"], path: "Tests/Support"),
         // Fault injection: concurrent clients, faults on real processes, and checks of G1-G6.
         .target(name: "BazarHarness", dependencies: ["BazarCluster"], path: "Tests/Harness"),

@@ -22,6 +22,11 @@ public struct ClusterLayout: Sendable {
     public var environment: [String: String] = [:]
     /// Replica name to the URL the front end calls it at, when not its own (a `LatencyProxy`).
     public var frontEndRoutes: [String: String] = [:]
+    /// Member name to the address it listens and is reached at, when not `host` (each member in
+    /// a network namespace of its own has its own address).
+    public var memberHosts: [String: String] = [:]
+    /// Member name to the command its executable runs under (`ip netns exec <namespace>`).
+    public var launchPrefix: [String: [String]] = [:]
 
     public init(topology: LocalTopology = .standard, dataDirectory: URL, binDirectory: URL) {
         host = topology.host
@@ -56,13 +61,18 @@ public struct ClusterLayout: Sendable {
     }
 
     public func url(of name: String) -> String {
-        "http://\(host):\(members.first { $0.name == name }?.port ?? 0)"
+        "http://\(host(of: name)):\(members.first { $0.name == name }?.port ?? 0)"
+    }
+
+    /// The address `name` listens and is reached at.
+    public func host(of name: String) -> String {
+        memberHosts[name] ?? host
     }
 
     func replicaList(_ service: String, _ ports: [Int], routes: [String: String] = [:]) -> String {
         ports.enumerated().map { offset, port in
             let name = "\(service)-\(offset + 1)"
-            return "\(name)=" + (routes[name] ?? "http://\(host):\(port)")
+            return "\(name)=" + (routes[name] ?? "http://\(host(of: name)):\(port)")
         }.joined(separator: ",")
     }
 
@@ -81,14 +91,14 @@ public struct ClusterLayout: Sendable {
 
     /// The command-line flags that start `member` in this layout.
     func arguments(of member: Member) -> [String] {
-        var arguments = ["--host", host, "--port", "\(member.port)"]
+        var arguments = ["--host", host(of: member.name), "--port", "\(member.port)"]
         switch member.executable {
         case "bazar-front":
             arguments += ["--catalogs", replicaList("catalog", catalogPorts, routes: frontEndRoutes),
                           "--orders", replicaList("order", orderPorts, routes: frontEndRoutes)]
         case "bazar-catalog":
             arguments += ["--name", member.name, "--peers", replicaList("catalog", catalogPorts),
-                          "--database", databaseURL(of: member.name), "--front-ends", "http://\(host):\(frontPort)"]
+                          "--database", databaseURL(of: member.name), "--front-ends", url(of: "front")]
         default:
             arguments += ["--name", member.name, "--peers", replicaList("order", orderPorts),
                           "--database", databaseURL(of: member.name), "--catalogs", replicaList("catalog", catalogPorts)]

@@ -41,8 +41,14 @@ public actor LocalCluster {
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
         let process = Process()
-        process.executableURL = executable
-        process.arguments = layout.arguments(of: member)
+        if let prefix = layout.launchPrefix[name], let command = prefix.first {
+            // `ip netns exec` execs the executable in place: the process is still the member's.
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(prefix.dropFirst()) + [executable.path] + layout.arguments(of: member)
+        } else {
+            process.executableURL = executable
+            process.arguments = layout.arguments(of: member)
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(layout.environment) { $1 }
         process.standardOutput = log
         process.standardError = log
