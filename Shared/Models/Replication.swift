@@ -177,6 +177,41 @@ public struct ReplicationStatus: Codable, Hashable, Sendable {
 
 /// The write a replica is busy with (a leader's commit, a follower's apply of a batch), how long
 /// it has held the replica's write turn, and how many writes wait behind it.
+/// A candidate's request for a replica's vote in `term` (three or more replicas): granted at most
+/// once per term, and only when the candidate's log is at least as up to date as the voter's.
+public struct VoteRequest: Codable, Hashable, Sendable {
+    public var candidate: String
+    public var term: Int64
+    public var lastSeq: Int64
+    public var lastTerm: Int64
+
+    public init(candidate: String, term: Int64, lastSeq: Int64, lastTerm: Int64) {
+        self.candidate = candidate
+        self.term = term
+        self.lastSeq = lastSeq
+        self.lastTerm = lastTerm
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case candidate, term
+        case lastSeq = "last_seq"
+        case lastTerm = "last_term"
+    }
+}
+
+/// A replica's answer to a `VoteRequest`: its term after the request, and whether it voted.
+public struct VoteAnswer: Codable, Hashable, Sendable {
+    public var replica: String
+    public var term: Int64
+    public var granted: Bool
+
+    public init(replica: String, term: Int64, granted: Bool) {
+        self.replica = replica
+        self.term = term
+        self.granted = granted
+    }
+}
+
 public struct ReplicaProgress: Codable, Hashable, Sendable, CustomStringConvertible {
     public var work: String
     public var heldMs: Int64

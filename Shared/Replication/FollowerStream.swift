@@ -100,8 +100,16 @@ actor FollowerStream {
     /// or it confirmed the leadership within the lease.
     func confirmsLeadership(at now: ContinuousClock.Instant) -> Bool {
         guard isInSync else { return true }
-        return confirmedAt.map { now - $0 < lease } ?? false
+        return confirmed(at: now)
     }
+
+    /// Whether this follower accepted a push of this term sent within the lease.
+    func confirmed(at now: ContinuousClock.Instant) -> Bool {
+        confirmedAt.map { now - $0 < lease } ?? false
+    }
+
+    /// Whether the follower said its log holds `seq` (in this term).
+    func holds(_ seq: Int64) -> Bool { acknowledged >= seq }
 
     func stop() {
         stopped = true

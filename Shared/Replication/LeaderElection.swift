@@ -7,7 +7,8 @@ import Logging
 /// does, the live replica with the most up-to-date log takes over (the lowest-numbered one on a
 /// tie) in a term newer than any it heard of, provided its log reaches the newest term it knows.
 /// A replica that was leader and comes back finds the new leader this way and follows it:
-/// leadership is sticky.
+/// leadership is sticky. With three or more replicas a takeover needs a majority's votes instead
+/// (`standForElection`).
 actor LeaderElection {
     let replicator: Replicator
     let client: BackendClient
@@ -50,6 +51,10 @@ actor LeaderElection {
             try? await replicator.follow(leader: name, term: leading.term)
             return
         }
+        if group.usesMajority {
+            await standForElection(statuses: statuses, term: term)
+            return
+        }
         // Nobody leads: the most up-to-date live replica takes over, the lowest-numbered on a tie.
         // A replica whose log is older than a term it knows of does not: that term's leader may
         // have acknowledged writes it lacks (it waits for that leader, or a replica that has them).
@@ -74,6 +79,58 @@ actor LeaderElection {
             try await replicator.becomeLeader(term: newTerm)
         } catch {
             logger.error("could not take over", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Three or more replicas: a candidacy in a new term, won with a majority of votes (this
+    /// replica's own, stored, among them). Only when a majority answers the probe and none of
+    /// them still hears from a leader: a replica cut off from the others (or from the leader
+    /// alone) does not raise the term, which would depose the leader when it comes back.
+    private func standForElection(statuses: [ReplicationStatus], term: Int64) async {
+        let group = replicator.group
+        let me = group.me
+        // At start a higher-numbered replica gives lower-numbered ones time to stand first.
+        let grace = settings.electionTimeout * (me.number - 1)
+        let leaderHeard = statuses.contains { $0.role == .follower && $0.inSync && !$0.leader.isEmpty }
+        guard ContinuousClock.now - startedAt >= grace, statuses.count + 1 >= group.majority, !leaderHeard else {
+            await group.deferElection()
+            return
+        }
+        let newTerm = max(term, statuses.map(\.term).max() ?? 0) + 1
+        guard (try? await replicator.standForElection(term: newTerm)) == true else { return }
+        let mine = await replicator.lastPosition()
+        let request = VoteRequest(candidate: me.description, term: newTerm, lastSeq: mine.seq, lastTerm: mine.term)
+        let votes = 1 + (await requestVotes(request)).filter { $0.granted && $0.term == newTerm }.count
+        guard votes >= group.majority else {
+            // A split or lost vote: a random part of an election timeout more, so that two
+            // candidates do not keep colliding.
+            logger.info("not elected", metadata: ["term": "\(newTerm)", "votes": "\(votes)"])
+            await group.deferElection(extra: settings.electionTimeout * Double.random(in: 0..<1))
+            return
+        }
+        do {
+            try await replicator.becomeLeader(term: newTerm)
+        } catch {
+            logger.error("could not take over", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Asks every peer for its vote, a lease each to answer.
+    private func requestVotes(_ request: VoteRequest) async -> [VoteAnswer] {
+        let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        let client = self.client, timeout = settings.lease
+        guard let body = try? JSONResponse.encode(request) else { return [] }
+        return await withTaskGroup(of: VoteAnswer?.self) { tasks in
+            for peer in replicator.group.peers {
+                tasks.addTask {
+                    guard let reply = try? await client.send(.POST, peer.url + "/internal/replication/vote", body: body, headers: headers, timeout: timeout),
+                          reply.isSuccess else { return nil }
+                    return try? reply.decode(VoteAnswer.self)
+                }
+            }
+            var answers: [VoteAnswer] = []
+            for await answer in tasks { if let answer { answers.append(answer) } }
+            return answers
         }
     }
 

@@ -20,14 +20,43 @@ public actor ReplicaGroup {
 
     public var isLeader: Bool { leader == me }
 
+    /// Three or more replicas follow the majority rules (stored votes, majority acknowledgement,
+    /// docs/consistency.md); one or two, the pair rules.
+    public nonisolated var usesMajority: Bool { peers.count >= 2 }
+    /// How many replicas, this one included, make a majority of the group.
+    public nonisolated var majority: Int { (peers.count + 1) / 2 + 1 }
+    /// The vote this replica gave last (stored before it was given).
+    public private(set) var vote: (term: Int64, candidate: ReplicaName)?
+
+    /// Whom this replica voted for in the current term, if anyone.
+    public var votedFor: ReplicaName? { vote.flatMap { $0.term == term ? $0.candidate : nil } }
+
     /// The base URL of the leader when it is another replica.
     public var leaderURL: String? {
         peers.first { $0.name == leader }?.url
     }
 
-    /// Restores the term stored in the database at start.
-    public func restore(term: Int64) {
+    /// Restores the term and the vote stored in the database at start.
+    public func restore(term: Int64, vote: (term: Int64, candidate: ReplicaName)? = nil) {
         self.term = max(self.term, term)
+        self.vote = vote
+    }
+
+    /// A vote given (and stored) in `term`, which becomes this replica's term; a vote for itself
+    /// makes it a candidate that follows nobody.
+    public func recordVote(term: Int64, for candidate: ReplicaName) {
+        self.term = max(self.term, term)
+        vote = (term, candidate)
+        if candidate == me { leader = nil }
+        lastContact = .now
+    }
+
+    /// A newer term heard of without a leader in it (a candidate's vote request): this replica
+    /// leads and follows nobody in it yet.
+    public func adopt(term: Int64) {
+        guard term > self.term else { return }
+        self.term = term
+        leader = nil
     }
 
     public enum Verdict: Sendable, Equatable {
@@ -61,8 +90,8 @@ public actor ReplicaGroup {
         lastContact = .now
     }
 
-    /// Waits one more election timeout before trying to lead (another replica should).
-    public func deferElection() {
-        lastContact = .now
+    /// Waits one more election timeout (and `extra`) before trying to lead (another replica should).
+    public func deferElection(extra: Duration = .zero) {
+        lastContact = .now + extra
     }
 }

@@ -93,6 +93,24 @@ public struct ReplicationLog: Sendable {
         try await database.transaction { try await Self.setMeta("term", term, in: $0) }
     }
 
+    /// Stores `term` and this replica's vote in it (the candidate's number), in one transaction:
+    /// a vote is on disk before it is given, so a replica that restarts cannot vote twice in a term.
+    public func storeVote(term: Int64, candidate: Int) async throws {
+        try await database.transaction { db in
+            try await Self.setMeta("term", term, in: db)
+            try await Self.setMeta("vote_term", term, in: db)
+            try await Self.setMeta("voted_for", Int64(candidate), in: db)
+        }
+    }
+
+    /// The vote stored last: its term and the candidate's number (nil when none was given).
+    public func storedVote() async throws -> (term: Int64, candidate: Int)? {
+        try await database.read { db in
+            guard let term = try await Self.meta("vote_term", in: db), let candidate = try await Self.meta("voted_for", in: db) else { return nil }
+            return (term, Int(candidate))
+        }
+    }
+
     /// Applies a leader's entries with `applyEffect`, in one transaction, after checking that
     /// they continue this log: the entry at `previousSeq` must carry `previousTerm`, entries
     /// already present must match, and the log must not reach past what the leader sent.

@@ -26,6 +26,11 @@ public struct ReplicationRoutes: Sendable {
             let snapshot = try await request.decodeJSON(as: ReplicationSnapshot.self, limit: 512 * 1024 * 1024)
             return JSONResponse.make(try await replicator.install(snapshot))
         }
+        routes.post("/internal/replication/vote") { request, _ in
+            try tokens.requireInternal(request)
+            let vote = try await request.decodeJSON(as: VoteRequest.self, limit: 4096)
+            return JSONResponse.make(try await replicator.vote(vote))
+        }
         routes.get("/replication/status") { _, _ in
             JSONResponse.make(try await status())
         }

@@ -90,7 +90,8 @@ public actor Replicator: Service {
 
     /// Loads the term and the log's end; replication starts only after this (the schema exists).
     public func open() async throws {
-        await group.restore(term: try await log.storedTerm())
+        let vote = try await log.storedVote().map { (term: $0.term, candidate: ReplicaName(service: group.me.service, number: $0.candidate)) }
+        await group.restore(term: try await log.storedTerm(), vote: vote)
         position = try await log.lastPosition()
         opened = true
         for waiter in openWaiters { waiter.resume() }
@@ -165,8 +166,22 @@ public actor Replicator: Service {
                 return all
             }
             guard acknowledged else { throw NotLeader() }
+            guard await heldByMajority(entry.seq) else { throw Self.noMajority(group.me) }
         }
         return value
+    }
+
+    /// Three or more replicas: whether a majority, this leader included, holds `seq` (with one
+    /// or two, the pair rules ask only for the followers in sync).
+    private func heldByMajority(_ seq: Int64) async -> Bool {
+        guard group.usesMajority else { return true }
+        var holding = 1
+        for stream in streams where await stream.holds(seq) { holding += 1 }
+        return holding >= group.majority
+    }
+
+    static func noMajority(_ me: ReplicaName) -> APIError {
+        APIError.unavailable("\(me) cannot reach a majority of its replicas: the write is not acknowledged.")
     }
 
     /// Commits every queued write in one transaction, in queue order, and hands each its entry;
@@ -248,6 +263,7 @@ public actor Replicator: Service {
         }
         let visible = position.seq
         for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return false }
+        guard await heldByMajority(visible) else { return false }
         return await group.isLeader
     }
 
@@ -263,9 +279,67 @@ public actor Replicator: Service {
         return try await attempts.run(requestID, attempt)
     }
 
-    /// Takes over as leader in `term`.
+    /// Starts a candidacy in `term` (three or more replicas): stores the term and this replica's
+    /// vote for itself, before any other replica is asked. False when a term this new arrived
+    /// meanwhile.
+    func standForElection(term: Int64) async throws -> Bool {
+        try await turn.run("standing for election in term \(term)") {
+            guard await self.group.term < term else { return false }
+            let wasLeader = await self.group.isLeader
+            try await self.log.storeVote(term: term, candidate: self.group.me.number)
+            await self.group.recordVote(term: term, for: self.group.me)
+            if wasLeader { await self.abandonLeadership() }
+            return true
+        }
+    }
+
+    /// A candidate's vote request (three or more replicas): granted at most once per term, with
+    /// the vote stored first, to a candidate whose log is at least as up to date as this one's.
+    /// Refused while this replica still hears from a live leader: a replica that was cut off and
+    /// comes back with a newer term must not depose a leader the others follow.
+    public func vote(_ request: VoteRequest) async throws -> VoteAnswer {
+        try await turn.run("deciding a vote in term \(request.term)") { try await self.decideVote(request) }
+    }
+
+    private func decideVote(_ request: VoteRequest) async throws -> VoteAnswer {
+        let me = group.me
+        guard let candidate = ReplicaName(request.candidate), candidate.service == me.service, candidate != me,
+              request.term >= (await group.term) else { return await voteAnswer(granted: false) }
+        if request.term > (await group.term) {
+            guard !(await leaderIsLive()) else { return await voteAnswer(granted: false) }
+            let wasLeader = await group.isLeader
+            try await log.storeTerm(request.term)
+            await group.adopt(term: request.term)
+            if wasLeader { await abandonLeadership() }
+        }
+        let voted = await group.votedFor
+        let upToDate = (request.lastTerm, request.lastSeq) >= (position.term, position.seq)
+        guard upToDate, voted == nil || voted == candidate else { return await voteAnswer(granted: false) }
+        try await log.storeVote(term: request.term, candidate: candidate.number)
+        await group.recordVote(term: request.term, for: candidate)
+        logger.info("voted", metadata: ["candidate": "\(candidate)", "term": "\(request.term)"])
+        return await voteAnswer(granted: true)
+    }
+
+    private func voteAnswer(granted: Bool) async -> VoteAnswer {
+        VoteAnswer(replica: group.me.description, term: await group.term, granted: granted)
+    }
+
+    /// Whether this replica sees a live leader: it leads with a majority's confirmation within
+    /// the lease, or it follows a leader heard from within the election timeout.
+    private func leaderIsLive() async -> Bool {
+        if await group.isLeader { return await canServeReads() }
+        guard await group.leader != nil, let contact = await group.lastContact else { return false }
+        return ContinuousClock.now - contact < settings.electionTimeout
+    }
+
+    /// Takes over as leader in `term`. With three or more replicas, only as the candidate of that
+    /// term (a vote it won may arrive after the term moved on, or after the winner's first push).
     public func becomeLeader(term: Int64) async throws {
-        try await turn.run("taking over as leader in term \(term)") {
+        let took = try await turn.run("taking over as leader in term \(term)") { () async throws -> Bool in
+            if self.group.usesMajority {
+                guard await self.group.term == term, await self.group.votedFor == self.group.me, await self.group.leader == nil else { return false }
+            }
             try await self.log.storeTerm(term)
             for stream in self.streams { await stream.reset() }
             await self.group.becomeLeader(term: term)
@@ -275,7 +349,9 @@ public actor Replicator: Service {
             try await self.log.database.transaction { try await ReplicationLog.append(start, in: $0) }
             await self.advance(to: ReplicationLog.Position(seq: start.seq, term: term))
             for stream in self.streams { await stream.enqueue([start]) }
+            return true
         }
+        guard took else { return }
         logger.notice("became leader", metadata: ["term": "\(term)", "seq": "\(position.seq)"])
     }
 
@@ -348,7 +424,11 @@ public actor Replicator: Service {
         let now = ContinuousClock.now
         guard await group.isLeader else { return lease.isValid(at: now) }
         for stream in streams where !(await stream.confirmsLeadership(at: now)) { return false }
-        return true
+        guard group.usesMajority else { return true }
+        // Three or more: a majority, this leader included, confirmed it within the lease.
+        var confirmed = 1
+        for stream in streams where await stream.confirmed(at: now) { confirmed += 1 }
+        return confirmed >= group.majority
     }
 
     // MARK: Helpers

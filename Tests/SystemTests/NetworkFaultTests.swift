@@ -40,6 +40,54 @@ struct NetworkFaultTests {
             #expect(final.catalogs["catalog-1"] == final.catalogs["catalog-2"])
         }
     }
+
+    /// The majority rules through a real partition: the catalog leader of three, cut off from its
+    /// two peers (the front end and the order replicas still reach it), acknowledges nothing and
+    /// stops serving; the other two elect a leader in a newer term and go on selling; after the
+    /// heal the three agree, and every acknowledged purchase took exactly one copy.
+    @Test("three catalog replicas, the leader cut off from its peers: the majority goes on, nothing acknowledged is lost")
+    func majorityPartition() async throws {
+        var layout = try SystemCluster.makeLayout(.sqlite, topology: LocalTopology(catalogReplicas: 3, orderReplicas: 3))
+        let lab = try NetworkLab.create(members: layout.members.map(\.name))
+        defer { lab.destroy() }
+        lab.apply(to: &layout)
+        let settings = Replicator.Settings()
+        let patience = (settings.electionTimeout + settings.lease) * 10
+        try await SystemCluster.with(layout: layout) { bazar in
+            try await bazar.setStock(1, 100)
+            let before = try await bazar.catalogRoles()
+            let (old, oldStatus) = try #require(before.first { $0.value.role == .leader })
+            let peers = bazar.replicas(of: "catalog").filter { $0 != old }
+            try lab.isolate(old, from: peers)
+            let cut = ContinuousClock.now
+            // Purchases all along: each with its key, repeated with it until it has an answer.
+            var acknowledged = 0, refused = 0
+            while ContinuousClock.now - cut < settings.electionTimeout * 4 {
+                let key = "partition-\(UUID().uuidString)"
+                for _ in 0..<20 {
+                    let status = try await bazar.call(.POST, bazar.front + "/purchase/1", headers: [("Idempotency-Key", key)]).status
+                    if status == 200 { acknowledged += 1; break }
+                    if status == 409 { refused += 1; break }
+                }
+            }
+            let during = try await bazar.catalogRoles()
+            let newLeaders = during.filter { $0.key != old && $0.value.role == .leader }
+            #expect(newLeaders.count == 1, "one leader among \(peers): \(during)")
+            #expect(newLeaders.values.allSatisfy { $0.term > oldStatus.term })
+            #expect(during[old].map { !$0.inSync } ?? true, "the cut-off leader must not serve: \(during[old].map { "\($0)" } ?? "no answer")")
+            #expect(acknowledged > 0, "the majority side sold nothing")
+            try lab.heal()
+            try await bazar.waitUntil("one catalog leader, followed by all three", within: patience) {
+                let roles = try await bazar.catalogRoles()
+                return roles.count == 3 && roles.values.filter { $0.role == .leader }.count == 1 && Set(roles.values.map(\.leader)).count == 1
+            }
+            let final = try await FinalStates.converged(layout: bazar.layout, client: SystemCluster.client, within: patience, since: .now)
+            let books = bazar.replicas(of: "catalog").map { final.catalogs[$0] ?? [] }
+            #expect(Set(books.map { $0.map(\.quantity) }).count == 1, "replicas differ: \(books)")
+            #expect(books.first?.first { $0.id == 1 }?.quantity == 100 - acknowledged, "\(acknowledged) purchases acknowledged")
+            #expect(refused == 0)
+        }
+    }
 }
 
 extension SystemCluster {
