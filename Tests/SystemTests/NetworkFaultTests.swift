@@ -28,11 +28,11 @@ struct NetworkFaultTests {
             #expect(try await bazar.call(.POST, bazar.front + "/purchase/2").status == 200)
             try lab.partition("catalog-1", "catalog-2")
             try await bazar.waitUntil("both catalog replicas lead, each on its side of the cut", within: patience) {
-                try await bazar.catalogRoles().values.allSatisfy { $0.role == .leader }
+                try await bazar.roles(of: "catalog").values.allSatisfy { $0.role == .leader }
             }
             try lab.heal()
             try await bazar.waitUntil("one catalog leader again, followed by the other", within: patience) {
-                let roles = try await bazar.catalogRoles()
+                let roles = try await bazar.roles(of: "catalog")
                 return roles.values.filter { $0.role == .leader }.count == 1 && Set(roles.values.map(\.leader)).count == 1
             }
             #expect(try await bazar.call(.POST, bazar.front + "/purchase/2").status == 200)
@@ -41,12 +41,14 @@ struct NetworkFaultTests {
         }
     }
 
-    /// The majority rules through a real partition: the catalog leader of three, cut off from its
-    /// two peers (the front end and the order replicas still reach it), acknowledges nothing and
+    /// The majority rules through a real partition: the leader of three replicas, cut off from its
+    /// two peers (the front end and the other service still reach it), acknowledges nothing and
     /// stops serving; the other two elect a leader in a newer term and go on selling; after the
-    /// heal the three agree, and every acknowledged purchase took exactly one copy.
-    @Test("three catalog replicas, the leader cut off from its peers: the majority goes on, nothing acknowledged is lost")
-    func majorityPartition() async throws {
+    /// heal the three agree, and every acknowledged purchase took exactly one copy and made exactly
+    /// one order.
+    @Test("three replicas, the leader cut off from its peers: the majority goes on, nothing acknowledged is lost",
+          arguments: ["catalog", "order"])
+    func majorityPartition(service: String) async throws {
         var layout = try SystemCluster.makeLayout(.sqlite, topology: LocalTopology(catalogReplicas: 3, orderReplicas: 3))
         let lab = try NetworkLab.create(members: layout.members.map(\.name))
         defer { lab.destroy() }
@@ -55,9 +57,9 @@ struct NetworkFaultTests {
         let patience = (settings.electionTimeout + settings.lease) * 10
         try await SystemCluster.with(layout: layout) { bazar in
             try await bazar.setStock(1, 100)
-            let before = try await bazar.catalogRoles()
+            let before = try await bazar.roles(of: service)
             let (old, oldStatus) = try #require(before.first { $0.value.role == .leader })
-            let peers = bazar.replicas(of: "catalog").filter { $0 != old }
+            let peers = bazar.replicas(of: service).filter { $0 != old }
             try lab.isolate(old, from: peers)
             let cut = ContinuousClock.now
             // Purchases all along: each with its key, repeated with it until it has an answer.
@@ -70,31 +72,34 @@ struct NetworkFaultTests {
                     if status == 409 { refused += 1; break }
                 }
             }
-            let during = try await bazar.catalogRoles()
+            let during = try await bazar.roles(of: service)
             let newLeaders = during.filter { $0.key != old && $0.value.role == .leader }
             #expect(newLeaders.count == 1, "one leader among \(peers): \(during)")
             #expect(newLeaders.values.allSatisfy { $0.term > oldStatus.term })
             #expect(during[old].map { !$0.inSync } ?? true, "the cut-off leader must not serve: \(during[old].map { "\($0)" } ?? "no answer")")
             #expect(acknowledged > 0, "the majority side sold nothing")
             try lab.heal()
-            try await bazar.waitUntil("one catalog leader, followed by all three", within: patience) {
-                let roles = try await bazar.catalogRoles()
+            try await bazar.waitUntil("one \(service) leader, followed by all three", within: patience) {
+                let roles = try await bazar.roles(of: service)
                 return roles.count == 3 && roles.values.filter { $0.role == .leader }.count == 1 && Set(roles.values.map(\.leader)).count == 1
             }
             let final = try await FinalStates.converged(layout: bazar.layout, client: SystemCluster.client, within: patience, since: .now)
             let books = bazar.replicas(of: "catalog").map { final.catalogs[$0] ?? [] }
-            #expect(Set(books.map { $0.map(\.quantity) }).count == 1, "replicas differ: \(books)")
+            #expect(Set(books.map { $0.map(\.quantity) }).count == 1, "catalog replicas differ: \(books)")
             #expect(books.first?.first { $0.id == 1 }?.quantity == 100 - acknowledged, "\(acknowledged) purchases acknowledged")
+            for replica in bazar.replicas(of: "order") {
+                #expect(final.orders[replica]?.filter { $0.bookID == 1 }.count == acknowledged, "\(replica): \(acknowledged) purchases acknowledged")
+            }
             #expect(refused == 0)
         }
     }
 }
 
 extension SystemCluster {
-    /// Each catalog replica's replication status, by name (a replica that does not answer is left out).
-    func catalogRoles() async throws -> [String: ReplicationStatus] {
+    /// Each replica's replication status, by name (a replica that does not answer is left out).
+    func roles(of service: String) async throws -> [String: ReplicationStatus] {
         var roles: [String: ReplicationStatus] = [:]
-        for replica in replicas(of: "catalog") {
+        for replica in replicas(of: service) {
             if let reply = try? await Self.client.send(.GET, url(replica) + "/replication/status", timeout: .seconds(1)),
                let status = try? reply.decode(ReplicationStatus.self) {
                 roles[replica] = status

@@ -27,7 +27,7 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Front end port; the catalog replicas listen on the ports after it, the order replicas after the last catalog port. [env: BAZAR_FRONT_PORT, default: 8080]")
     var frontPort: Int?
 
-    @Option(help: "Catalog replicas, 1 to 7: one runs without replication; more survive crashes and pauses, not network partitions (docs/consistency.md). [env: BAZAR_CATALOG_REPLICAS, default: 2]")
+    @Option(help: "Catalog replicas, 1 to 7: one runs without replication, two follow the pair rules, three or more the majority rules that survive network partitions (docs/consistency.md). [env: BAZAR_CATALOG_REPLICAS, default: 2]")
     var catalogReplicas: Int?
 
     @Option(help: "Order replicas, 1 to 7. [env: BAZAR_ORDER_REPLICAS, default: 2]")
