@@ -171,6 +171,18 @@ public actor Replicator: Service {
         return value
     }
 
+    /// An earlier attempt's stored answer (`lookup`'s), given only once the followers hold
+    /// everything this leader has, as a commit's would be: that attempt may have committed here
+    /// and then failed to reach them (a leader cut off from its peers). Nil when none is stored.
+    public func stored<T: Sendable>(_ lookup: @Sendable () async throws -> T?) async throws -> T? {
+        guard let answer = try await lookup() else { return nil }
+        guard await acknowledgedWhatReadsShow() else {
+            if await group.isLeader { throw Self.noMajority(group.me) }
+            throw NotLeader()
+        }
+        return answer
+    }
+
     /// Three or more replicas: whether a majority, this leader included, holds `seq` (with one
     /// or two, the pair rules ask only for the followers in sync).
     private func heldByMajority(_ seq: Int64) async -> Bool {

@@ -23,10 +23,17 @@ public struct NetworkLab: Sendable {
     static let ip = "/usr/sbin/ip"
     static let iptables = "/usr/sbin/iptables"
 
-    /// Whether this machine can build one (root, `ip` and `iptables`).
-    public static var isAvailable: Bool {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: ip) && FileManager.default.isExecutableFile(atPath: iptables)
-    }
+    /// Whether this machine can build one: root, `ip` and `iptables`, and a namespace can be
+    /// made (a container without the capability cannot).
+    public static let isAvailable: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: ip), FileManager.default.isExecutableFile(atPath: iptables) else {
+            return false
+        }
+        let probe = "bazar-probe-\(getpid())"
+        guard (try? Command.run([ip, "netns", "add", probe])) != nil else { return false }
+        defer { try? Command.run([ip, "netns", "delete", probe]) }
+        return (try? Command.run([ip, "netns", "exec", probe, iptables, "-L", "OUTPUT"])) != nil
+    }()
 
     /// A bridge on a /24 of its own, and a namespace joined to it for each member.
     public static func create(members: [String]) throws -> NetworkLab {

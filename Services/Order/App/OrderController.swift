@@ -53,9 +53,7 @@ struct OrderController: Sendable {
     /// is under way shares its answer (it does not ask the catalog again).
     func placeOrder(bookID: Int, requestID: String, traceID: String) async throws -> (Order, Int?) {
         try await replicator.once(requestID: requestID) { [store, catalog, replicator] in
-            // An earlier attempt's order is answered only once the followers hold it, as a
-            // commit's would be (it may be committed here alone, by a leader cut off from them).
-            if let first = try await replicator.readCommitted({ try await store.order(forRequest: requestID) }) { return (first, nil) }
+            if let first = try await replicator.stored({ try await store.order(forRequest: requestID) }) { return (first, nil) }
             let receipt = try await catalog.take(bookID: bookID, requestID: requestID, traceID: traceID)
             let now = Date()
             // Stored with millisecond precision: the first answer and every repeat must be identical.
