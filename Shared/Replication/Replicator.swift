@@ -150,7 +150,7 @@ public actor Replicator: Service {
         guard let committed = answer.result.withLock({ $0 }) else { throw NotLeader() }
         let entry = try committed.get()
         guard let value = answer.value.withLock({ $0 }) else { throw NotLeader() }
-        if entry == nil, requestID != nil {
+        if entry == nil, requestID != nil, group.usesMajority {
             // No new entry: the answer may be one stored by an earlier attempt of this request id,
             // committed here but perhaps not yet held by the followers. Answered only once they
             // hold everything this replica has (else a failover could lose what was answered).
@@ -176,6 +176,9 @@ public actor Replicator: Service {
     /// and then failed to reach them (a leader cut off from its peers). Nil when none is stored.
     public func stored<T: Sendable>(_ lookup: @Sendable () async throws -> T?) async throws -> T? {
         guard let answer = try await lookup() else { return nil }
+        // (With one or two replicas a leader that cannot reach its follower acknowledges alone
+        // after a lease anyway: waiting would only slow repeats down under load.)
+        guard group.usesMajority else { return answer }
         guard await acknowledgedWhatReadsShow() else {
             if await group.isLeader { throw Self.noMajority(group.me) }
             throw NotLeader()

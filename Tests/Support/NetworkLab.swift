@@ -30,13 +30,13 @@ public struct NetworkLab: Sendable {
             return false
         }
         let probe = "bazar-probe-\(getpid())"
-        guard (try? Command.run([ip, "netns", "add", probe])) != nil else { return false }
-        defer { try? Command.run([ip, "netns", "delete", probe]) }
-        return (try? Command.run([ip, "netns", "exec", probe, iptables, "-L", "OUTPUT"])) != nil
+        guard (try? Command.runBlocking([ip, "netns", "add", probe])) != nil else { return false }
+        defer { try? Command.runBlocking([ip, "netns", "delete", probe]) }
+        return (try? Command.runBlocking([ip, "netns", "exec", probe, iptables, "-L", "OUTPUT"])) != nil
     }()
 
     /// A bridge on a /24 of its own, and a namespace joined to it for each member.
-    public static func create(members: [String]) throws -> NetworkLab {
+    public static func create(members: [String]) async throws -> NetworkLab {
         let number = Int.random(in: 0..<4096)
         let id = String(number, radix: 36)
         let subnet = "10.\(200 + number / 256 % 50).\(number % 256)"
@@ -48,25 +48,25 @@ public struct NetworkLab: Sendable {
         }
         let lab = NetworkLab(id: id, namespaces: namespaces, addresses: addresses, bridge: bridge)
         do {
-            try Command.run([ip, "link", "add", "name", bridge, "type", "bridge"])
-            try Command.run([ip, "addr", "add", "\(subnet).1/24", "dev", bridge])
-            try Command.run([ip, "link", "set", bridge, "up"])
+            try await Command.run([ip, "link", "add", "name", bridge, "type", "bridge"])
+            try await Command.run([ip, "addr", "add", "\(subnet).1/24", "dev", bridge])
+            try await Command.run([ip, "link", "set", bridge, "up"])
             // Where Docker has made bridged traffic pass the host's FORWARD chain (policy DROP),
             // this bridge's own traffic is let through.
-            try? Command.run([iptables, "-I", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"])
+            try? await Command.run([iptables, "-I", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"])
             for (index, member) in members.enumerated() {
                 let namespace = namespaces[member]!, host = "bzh\(id)x\(index)", inside = "bzn\(id)x\(index)"
-                try Command.run([ip, "netns", "add", namespace])
-                try Command.run([ip, "link", "add", host, "type", "veth", "peer", "name", inside])
-                try Command.run([ip, "link", "set", inside, "netns", namespace])
-                try Command.run([ip, "link", "set", host, "master", bridge])
-                try Command.run([ip, "link", "set", host, "up"])
-                try Command.run([ip, "netns", "exec", namespace, ip, "addr", "add", "\(addresses[member]!)/24", "dev", inside])
-                try Command.run([ip, "netns", "exec", namespace, ip, "link", "set", inside, "up"])
-                try Command.run([ip, "netns", "exec", namespace, ip, "link", "set", "lo", "up"])
+                try await Command.run([ip, "netns", "add", namespace])
+                try await Command.run([ip, "link", "add", host, "type", "veth", "peer", "name", inside])
+                try await Command.run([ip, "link", "set", inside, "netns", namespace])
+                try await Command.run([ip, "link", "set", host, "master", bridge])
+                try await Command.run([ip, "link", "set", host, "up"])
+                try await Command.run([ip, "netns", "exec", namespace, ip, "addr", "add", "\(addresses[member]!)/24", "dev", inside])
+                try await Command.run([ip, "netns", "exec", namespace, ip, "link", "set", inside, "up"])
+                try await Command.run([ip, "netns", "exec", namespace, ip, "link", "set", "lo", "up"])
             }
         } catch {
-            lab.destroy()
+            await lab.destroy()
             throw error
         }
         return lab
@@ -82,33 +82,33 @@ public struct NetworkLab: Sendable {
 
     /// Drops every packet `from` sends to `to`: `from`'s messages to `to` are lost, and so are
     /// its answers to what `to` sends it (`to`'s messages still arrive).
-    public func cut(from: String, to: String) throws {
+    public func cut(from: String, to: String) async throws {
         guard let namespace = namespaces[from], let address = addresses[to] else { return }
-        try Command.run([Self.ip, "netns", "exec", namespace, Self.iptables, "-A", "OUTPUT", "-d", address, "-j", "DROP"])
+        try await Command.run([Self.ip, "netns", "exec", namespace, Self.iptables, "-A", "OUTPUT", "-d", address, "-j", "DROP"])
     }
 
     /// No packet passes between `a` and `b`, either way.
-    public func partition(_ a: String, _ b: String) throws {
-        try cut(from: a, to: b)
-        try cut(from: b, to: a)
+    public func partition(_ a: String, _ b: String) async throws {
+        try await cut(from: a, to: b)
+        try await cut(from: b, to: a)
     }
 
     /// `member` reaches none of `others`, and they do not reach it.
-    public func isolate(_ member: String, from others: [String]) throws {
-        for other in others where other != member { try partition(member, other) }
+    public func isolate(_ member: String, from others: [String]) async throws {
+        for other in others where other != member { try await partition(member, other) }
     }
 
     /// Every cut removed.
-    public func heal() throws {
+    public func heal() async throws {
         for namespace in namespaces.values {
-            try Command.run([Self.ip, "netns", "exec", namespace, Self.iptables, "-F", "OUTPUT"])
+            try await Command.run([Self.ip, "netns", "exec", namespace, Self.iptables, "-F", "OUTPUT"])
         }
     }
 
     /// Removes the namespaces (and their links) and the bridge. Stop the members first.
-    public func destroy() {
-        for namespace in namespaces.values { try? Command.run([Self.ip, "netns", "delete", namespace]) }
-        try? Command.run([Self.ip, "link", "delete", bridge])
-        try? Command.run([Self.iptables, "-D", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"])
+    public func destroy() async {
+        for namespace in namespaces.values { try? await Command.run([Self.ip, "netns", "delete", namespace]) }
+        try? await Command.run([Self.ip, "link", "delete", bridge])
+        try? await Command.run([Self.iptables, "-D", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"])
     }
 }

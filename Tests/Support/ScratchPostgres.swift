@@ -46,7 +46,7 @@ public struct ScratchPostgres: Sendable {
     /// Runs a command to completion. posix_spawn and waitpid rather than Foundation's Process:
     /// Process waits for a descriptor that the server pg_ctl leaves running would inherit.
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool) throws {
-        try Command.run(asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments)
+        try Command.runBlocking(asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments)
     }
 }
 

@@ -19,11 +19,11 @@ struct NetworkFaultTests {
     func pairPartition() async throws {
         try await Self.inNetworkLab(.standard) { bazar, lab in
             #expect(try await bazar.call(.POST, bazar.front + "/purchase/2").status == 200)
-            try lab.partition("catalog-1", "catalog-2")
+            try await lab.partition("catalog-1", "catalog-2")
             try await bazar.waitUntil("both catalog replicas lead, each on its side of the cut", within: Self.patience) {
                 try await bazar.roles(of: "catalog").values.allSatisfy { $0.role == .leader }
             }
-            try lab.heal()
+            try await lab.heal()
             try await bazar.waitUntil("one catalog leader again, followed by the other", within: Self.patience) {
                 let roles = try await bazar.roles(of: "catalog")
                 return roles.values.filter { $0.role == .leader }.count == 1 && Set(roles.values.map(\.leader)).count == 1
@@ -47,7 +47,7 @@ struct NetworkFaultTests {
             let before = try await bazar.roles(of: service)
             let (old, oldStatus) = try #require(before.first { $0.value.role == .leader })
             let peers = bazar.replicas(of: service).filter { $0 != old }
-            try lab.isolate(old, from: peers)
+            try await lab.isolate(old, from: peers)
             let cut = ContinuousClock.now
             // Purchases all along: each with its key, repeated with it until it has an answer.
             var acknowledged = 0, refused = 0
@@ -65,7 +65,7 @@ struct NetworkFaultTests {
             #expect(newLeaders.values.allSatisfy { $0.term > oldStatus.term })
             #expect(during[old].map { !$0.inSync } ?? true, "the cut-off leader must not serve: \(during[old].map { "\($0)" } ?? "no answer")")
             #expect(acknowledged > 0, "the majority side sold nothing")
-            try lab.heal()
+            try await lab.heal()
             try await bazar.waitUntil("one \(service) leader, followed by all three", within: Self.patience) {
                 let roles = try await bazar.roles(of: service)
                 return roles.count == 3 && roles.values.filter { $0.role == .leader }.count == 1 && Set(roles.values.map(\.leader)).count == 1
@@ -90,10 +90,15 @@ extension NetworkFaultTests {
     /// A cluster of `topology` (SQLite) with every member in a namespace of its own.
     static func inNetworkLab(_ topology: LocalTopology, _ body: @Sendable (SystemCluster, NetworkLab) async throws -> Void) async throws {
         var layout = try SystemCluster.makeLayout(.sqlite, topology: topology)
-        let lab = try NetworkLab.create(members: layout.members.map(\.name))
-        defer { lab.destroy() }
+        let lab = try await NetworkLab.create(members: layout.members.map(\.name))
         lab.apply(to: &layout)
-        try await SystemCluster.with(layout: layout) { bazar in try await body(bazar, lab) }
+        do {
+            try await SystemCluster.with(layout: layout) { bazar in try await body(bazar, lab) }
+        } catch {
+            await lab.destroy()
+            throw error
+        }
+        await lab.destroy()
     }
 }
 
