@@ -86,8 +86,8 @@ let package = Package(
         // What only tests use (a throwaway PostgreSQL server, a network of namespaces); no shipped
         // target links it.
         .target(name: "BazarTestSupport", dependencies: ["BazarCluster"], path: "Tests/Support"),
-        // Fault injection: concurrent clients, faults on real processes, and checks of G1-G6.
-        .target(name: "BazarHarness", dependencies: ["BazarCluster"], path: "Tests/Harness"),
+        // Fault injection: concurrent clients, faults on real processes and networks, checks of G1-G8.
+        .target(name: "BazarHarness", dependencies: ["BazarCluster", "BazarTestSupport"], path: "Tests/Harness"),
         .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness", "BazarTestSupport"], path: "Tests/SystemTests"),
     ]
 )

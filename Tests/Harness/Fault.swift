@@ -1,6 +1,7 @@
 import BazarCluster
 import BazarModels
 import BazarService
+import BazarTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,24 @@ public enum Fault: Sendable, CustomStringConvertible {
     case resumePaused
     /// SIGTERM and start again of the front end (its cache starts empty).
     case restartFrontEnd
+    /// The leader of a service cut off from its peers, both ways; the front end and the other
+    /// service still reach it. (Needs a `NetworkLab`, as do the next two.)
+    case isolateLeader(String)
+    /// One way only: the leader's packets reach its peers, theirs (answers included) do not reach it.
+    case cutPeersToLeader(String)
+    /// A follower cut off from the other replicas of its service, and the front end reaching only
+    /// that follower of the service: a 2 | 1 split with the front end on the minority side.
+    case splitFrontWithMinority(String)
+    /// Every cut of the network removed.
+    case healNetwork
+
+    /// Whether the fault needs each member in a network namespace of its own.
+    public var needsNetwork: Bool {
+        switch self {
+        case .isolateLeader, .cutPeersToLeader, .splitFrontWithMinority, .healNetwork: true
+        default: false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -34,6 +53,10 @@ public enum Fault: Sendable, CustomStringConvertible {
         case .pauseFollower(let service): "SIGSTOP the \(service) follower"
         case .resumePaused: "SIGCONT"
         case .restartFrontEnd: "restart the front end"
+        case .isolateLeader(let service): "cut the \(service) leader off from its peers"
+        case .cutPeersToLeader(let service): "drop what the \(service) followers send their leader"
+        case .splitFrontWithMinority(let service): "split a \(service) follower and the front end from the other \(service) replicas"
+        case .healNetwork: "heal the network"
         }
     }
 }
@@ -53,13 +76,15 @@ public struct TimedFault: Sendable {
 actor FaultInjector {
     let cluster: LocalCluster
     let client: BackendClient
+    let lab: NetworkLab?
     private var crashed: [String] = []
     private var paused: [String] = []
     private(set) var log: [(at: ContinuousClock.Instant, what: String)] = []
 
-    init(cluster: LocalCluster, client: BackendClient) {
+    init(cluster: LocalCluster, client: BackendClient, lab: NetworkLab?) {
         self.cluster = cluster
         self.client = client
+        self.lab = lab
     }
 
     func inject(_ fault: Fault) async throws {
@@ -104,11 +129,38 @@ actor FaultInjector {
             await cluster.stop("front")
             try await cluster.start("front")
             note("restart front")
+        case .isolateLeader(let service):
+            let (lab, leader) = try await (network(), member(of: service, leading: true))
+            try await lab.isolate(leader, from: replicas(of: service))
+            note("cut \(leader) (\(service) leader) off from its peers")
+        case .cutPeersToLeader(let service):
+            let (lab, leader) = try await (network(), member(of: service, leading: true))
+            for peer in replicas(of: service) where peer != leader { try await lab.cut(from: peer, to: leader) }
+            note("drop packets from the other \(service) replicas to \(leader) (\(service) leader)")
+        case .splitFrontWithMinority(let service):
+            let (lab, minority) = try await (network(), member(of: service, leading: false))
+            let majority = replicas(of: service).filter { $0 != minority }
+            try await lab.isolate(minority, from: majority)
+            for replica in majority { try await lab.partition("front", replica) }
+            note("split \(minority) and front | \(majority.joined(separator: ", "))")
+        case .healNetwork:
+            try await network().heal()
+            note("heal the network")
         }
+    }
+
+    private func network() throws -> NetworkLab {
+        guard let lab else { throw LocalCluster.Failure(description: "a network fault needs the cluster in a network lab") }
+        return lab
+    }
+
+    private func replicas(of service: String) -> [String] {
+        cluster.layout.members.map(\.name).filter { $0.hasPrefix(service + "-") }
     }
 
     /// Resumes and restarts whatever is still paused or down.
     func heal() async throws {
+        if lab != nil { try await inject(.healNetwork) }
         try await inject(.resumePaused)
         for name in crashed {
             try await cluster.start(name)
@@ -122,11 +174,12 @@ actor FaultInjector {
     /// The current leader (or a follower) of a service, as the replicas themselves say.
     func member(of service: String, leading: Bool) async throws -> String {
         let names = cluster.layout.members.map(\.name).filter { $0.hasPrefix(service + "-") }
-        var leader: String?
+        // The newest term's: an old leader cut off from its peers may still say it leads.
+        var leader: String?, leaderTerm: Int64 = -1
         for name in names {
             guard let reply = try? await client.send(.GET, cluster.layout.url(of: name) + "/replication/status", timeout: .seconds(1)),
-                  let status = try? reply.decode(ReplicationStatus.self), status.role == .leader else { continue }
-            leader = name
+                  let status = try? reply.decode(ReplicationStatus.self), status.role == .leader, status.term > leaderTerm else { continue }
+            (leader, leaderTerm) = (name, status.term)
         }
         guard let leader else { throw LocalCluster.Failure(description: "no \(service) replica says it leads") }
         if leading { return leader }

@@ -4,7 +4,7 @@ import Foundation
 /// What a scenario's checks found.
 public struct ScenarioReport: Sendable, CustomStringConvertible {
     public var scenario: String
-    /// Each broken guarantee, one line each, naming G1–G6 or G8.
+    /// Each broken guarantee, one line each, naming G1–G8.
     public var violations: [String]
     public var requests: Int
     public var errors: Int
@@ -13,6 +13,11 @@ public struct ScenarioReport: Sendable, CustomStringConvertible {
     public var purchasesAcknowledged: Int
     public var outOfStock: Int
     public var convergedAfter: Duration?
+    /// Service to its leaders, term by term, as their logs say.
+    public var leaders: [String: [Int64: Set<String>]] = [:]
+    /// The longest time without an acknowledged purchase while the clients ran: how long the
+    /// worst fault stopped the store.
+    public var longestWriteGap: Duration = .zero
 
     public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
     public var errorRateOutsideFailover: Double {
@@ -24,20 +29,37 @@ public struct ScenarioReport: Sendable, CustomStringConvertible {
         return "\(scenario): \(requests) requests, \(purchasesAcknowledged) purchases acknowledged, \(outOfStock) out of stock, "
             + String(format: "errors %.2f%% overall, %.2f%% outside failover windows", errorRate * 100, errorRateOutsideFailover * 100)
             + ", replicas equal after \(converged)"
-            + (violations.isEmpty ? "; G1-G6 and G8 hold" : "; VIOLATIONS:\n  " + violations.joined(separator: "\n  "))
+            + String(format: ", longest stretch without an acknowledged purchase %.2f s", longestWriteGap.seconds)
+            + leaders.sorted { $0.key < $1.key }.map { service, terms in
+                ", \(service) leaders " + terms.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.sorted().joined(separator: "+"))" }.joined(separator: ", ")
+            }.joined()
+            + (violations.isEmpty ? "; G1-G8 hold" : "; VIOLATIONS:\n  " + violations.joined(separator: "\n  "))
     }
 }
 
-/// Checks G1–G6 and G8 against a run's history and the replicas' final states.
+/// Checks G1–G8 against a run's history, the replicas' final states and their logs.
 struct GuaranteeCheck {
     let history: History
     let finals: FinalStates
     let initialStock: Int
     let initialStates: [Int: BookState]
     let faultTimes: [ContinuousClock.Instant]
+    let leaderships: Leaderships
+    /// A service whose leader the faults must replace (the majority side elects a new one).
+    let takeover: String?
     /// How long after a fault a client may see errors (detection, election, catch-up).
     let failoverWindow = Duration.seconds(5)
     static let restockCount = 3
+
+    /// The longest stretch of the run, from its start, with none of `moments`.
+    func longestGap(between moments: [ContinuousClock.Instant]) -> Duration {
+        var previous = history.began, longest = Duration.zero
+        for moment in moments.sorted() {
+            longest = max(longest, moment - previous)
+            previous = moment
+        }
+        return longest
+    }
 
     func report(scenario: String) -> ScenarioReport {
         let events = history.events
@@ -115,6 +137,14 @@ struct GuaranteeCheck {
             }
         }
 
+        // G7: at most one leader per term, for the services under the majority rules (three or
+        // more replicas; a pair's two sides may each lead while cut apart, as documented).
+        let majorityServices = ["catalog": finals.catalogs.count, "order": finals.orders.count].filter { $0.value >= 3 }.keys
+        violations += leaderships.violations(of: Set(majorityServices))
+        if let takeover, (leaderships.leaders[takeover]?.count ?? 0) < 2 {
+            violations.append("G7: no \(takeover) replica took over from the leader the faults cut off")
+        }
+
         // Errors the clients saw, inside and outside the windows that follow a fault.
         let errors = frontEvents.filter(\.isError)
         let outside = frontEvents.filter { event in !faultTimes.contains { event.start >= $0 && event.start < $0 + failoverWindow } }
@@ -123,6 +153,7 @@ struct GuaranteeCheck {
             errorsOutsideFailover: outside.filter(\.isError).count, requestsOutsideFailover: outside.count,
             purchasesAcknowledged: acknowledgedOrders.count,
             outOfStock: events.filter { $0.operation == .purchase && $0.status == 409 }.count,
-            convergedAfter: finals.convergedAfter)
+            convergedAfter: finals.convergedAfter, leaders: leaderships.leaders,
+            longestWriteGap: longestGap(between: events.filter { $0.operation == .purchase && $0.succeeded }.map(\.end)))
     }
 }

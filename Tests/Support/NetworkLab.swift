@@ -19,6 +19,10 @@ public struct NetworkLab: Sendable {
     public let namespaces: [String: String]
     public let addresses: [String: String]
     let bridge: String
+    /// This host's own address on the lab's bridge, and the lab's subnet: where a server the
+    /// members share (a scratch PostgreSQL) listens.
+    public let hostAddress: String
+    public let subnet: String
 
     static let ip = "/usr/sbin/ip"
     static let iptables = "/usr/sbin/iptables"
@@ -46,10 +50,11 @@ public struct NetworkLab: Sendable {
             namespaces[member] = "bazar-\(id)-\(member)"
             addresses[member] = "\(subnet).\(10 + index)"
         }
-        let lab = NetworkLab(id: id, namespaces: namespaces, addresses: addresses, bridge: bridge)
+        let lab = NetworkLab(id: id, namespaces: namespaces, addresses: addresses, bridge: bridge,
+                             hostAddress: "\(subnet).1", subnet: "\(subnet).0/24")
         do {
             try await Command.run([ip, "link", "add", "name", bridge, "type", "bridge"])
-            try await Command.run([ip, "addr", "add", "\(subnet).1/24", "dev", bridge])
+            try await Command.run([ip, "addr", "add", "\(lab.hostAddress)/24", "dev", bridge])
             try await Command.run([ip, "link", "set", bridge, "up"])
             // Where Docker has made bridged traffic pass the host's FORWARD chain (policy DROP),
             // this bridge's own traffic is let through.

@@ -14,14 +14,19 @@ public struct ScratchPostgres: Sendable {
     public let directory: URL
     public let user: String
 
-    /// `postgres://…@127.0.0.1:port` (no database: each store or replica names its own).
-    public var url: String { "postgres://\(user)@127.0.0.1:\(port)" }
+    /// The address clients reach it at: loopback, or the lab address it was started with.
+    public let host: String
+
+    /// `postgres://…@host:port` (no database: each store or replica names its own).
+    public var url: String { "postgres://\(user)@\(host):\(port)" }
 
     public static var binDirectory: String {
         ProcessInfo.processInfo.environment["BAZAR_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
     }
 
-    public static func start() throws -> ScratchPostgres {
+    /// `lab`, if given (an address of this host and its subnet, `10.1.2.1` and `10.1.2.0/24`), is
+    /// a second address the server listens on, trusting its subnet: for replicas in a `NetworkLab`.
+    public static func start(alsoOn lab: (address: String, subnet: String)? = nil) throws -> ScratchPostgres {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let asRoot = getuid() == 0
@@ -29,12 +34,20 @@ public struct ScratchPostgres: Sendable {
         let data = directory.appendingPathComponent("data").path
         let port = FreePort.next()
         try run(binDirectory + "/initdb", ["-D", data, "-U", "bazar", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asRoot)
+        var listen = "127.0.0.1"
+        if let lab {
+            listen += ",\(lab.address)"
+            let rules = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/pg_hba.conf"))
+            rules.seekToEndOfFile()
+            rules.write(Data("host all all \(lab.subnet) trust\n".utf8))
+            try rules.close()
+        }
         try run(binDirectory + "/pg_ctl", [
             "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-t", "60",
-            "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            "-o", "-p \(port) -k \(directory.path) -c listen_addresses=\(listen) -c fsync=off -c max_connections=300",
             "start",
         ], asPostgres: asRoot)
-        return ScratchPostgres(port: port, directory: directory, user: "bazar")
+        return ScratchPostgres(port: port, directory: directory, user: "bazar", host: lab?.address ?? "127.0.0.1")
     }
 
     public func stop() {
