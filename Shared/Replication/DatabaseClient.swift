@@ -232,3 +232,17 @@ extension DatabaseClient {
         }
     }
 }
+
+extension SQLDatabase {
+    /// Inserts many rows, a few hundred per statement: a snapshot may hold many thousands.
+    public func insertRows(into table: String, columns: [String], rows: [[any Encodable & Sendable]]) async throws {
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + 200, rows.count)]
+            var insert = self.insert(into: table).columns(columns)
+            for row in chunk { insert = insert.values(row.map { SQLBind($0) }) }
+            try await insert.run()
+            start += chunk.count
+        }
+    }
+}

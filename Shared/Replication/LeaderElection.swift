@@ -30,15 +30,24 @@ actor LeaderElection {
 
     func run() async {
         let group = replicator.group
+        var jitter = randomJitter()
         while !stopped, !Task.isCancelled {
             if !(await group.isLeader) {
                 let silent = await group.lastContact.map { ContinuousClock.now - $0 }
-                if silent.map({ $0 >= settings.electionTimeout }) ?? true {
+                if silent.map({ $0 >= settings.electionTimeout + jitter }) ?? true {
                     await lookForLeader()
+                    jitter = randomJitter()
                 }
             }
             try? await Task.sleep(for: settings.heartbeat / 2)
         }
+    }
+
+    /// With three or more replicas, a random part of half an election timeout added to each wait:
+    /// followers that lost their leader at the same moment do not all stand at once, split the
+    /// vote, and stand again together (a pair elects without votes: no jitter).
+    private func randomJitter() -> Duration {
+        replicator.group.usesMajority ? settings.electionTimeout * Double.random(in: 0..<0.5) : .zero
     }
 
     func lookForLeader() async {
@@ -115,10 +124,12 @@ actor LeaderElection {
         }
     }
 
-    /// Asks every peer for its vote, a lease each to answer.
+    /// Asks every peer for its vote, a lease each to answer; done as soon as a majority (this
+    /// replica's own vote included) granted it: a peer cut off from the others must not hold up
+    /// the election it cannot take part in.
     private func requestVotes(_ request: VoteRequest) async -> [VoteAnswer] {
         let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
-        let client = self.client, timeout = settings.lease
+        let client = self.client, timeout = settings.lease, majority = replicator.group.majority
         guard let body = try? JSONResponse.encode(request) else { return [] }
         return await withTaskGroup(of: VoteAnswer?.self) { tasks in
             for peer in replicator.group.peers {
@@ -129,18 +140,28 @@ actor LeaderElection {
                 }
             }
             var answers: [VoteAnswer] = []
-            for await answer in tasks { if let answer { answers.append(answer) } }
+            for await answer in tasks {
+                if let answer { answers.append(answer) }
+                if 1 + answers.filter({ $0.granted && $0.term == request.term }).count >= majority {
+                    tasks.cancelAll()
+                    break
+                }
+            }
             return answers
         }
     }
 
+    /// Every peer's replication status, each given a whole lease to answer: a leader slowed down
+    /// by load is still a leader, and taking over from a live one (in a pair, nobody can tell)
+    /// deposes it and fails its writes in flight. With three or more replicas the probe is done
+    /// once a majority (this replica included) answered and none of them leads or hears a
+    /// leader: the peers still silent are too few to confirm a leader, so none can be serving.
     func probePeers() async -> [ReplicationStatus] {
         let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
-        // A whole lease to answer: a leader slowed down by load is still a leader, and taking over
-        // from a live one (in a pair, nobody can tell) deposes it and fails its writes in flight.
         let client = self.client, timeout = settings.lease
+        let group = replicator.group
         return await withTaskGroup(of: ReplicationStatus?.self) { tasks in
-            for peer in replicator.group.peers {
+            for peer in group.peers {
                 tasks.addTask {
                     guard let reply = try? await client.send(.GET, peer.url + "/replication/status", headers: headers,
                                                              timeout: timeout),
@@ -149,7 +170,14 @@ actor LeaderElection {
                 }
             }
             var statuses: [ReplicationStatus] = []
-            for await status in tasks { if let status { statuses.append(status) } }
+            for await status in tasks {
+                if let status { statuses.append(status) }
+                let leaderSeen = statuses.contains { $0.role == .leader || ($0.inSync && !$0.leader.isEmpty) }
+                if group.usesMajority, statuses.count + 1 >= group.majority, !leaderSeen {
+                    tasks.cancelAll()
+                    break
+                }
+            }
             return statuses
         }
     }

@@ -17,9 +17,9 @@ public struct ReplicaRuntime: Sendable {
     /// Where the database is, as configured (a password in it stays here, never in logs).
     let databaseURL: String
 
-    /// Opens the database and wires the replicator; `applyEffect` applies a leader's entry here.
-    public init(
-        server: ServerSettings, replica: ReplicaSettings, state: (DatabaseClient) -> ReplicatedState
+    /// Opens the database and wires the replicator to the service's store (made on that database).
+    public init<Store: ReplicatedStore>(
+        server: ServerSettings, replica: ReplicaSettings, store: (DatabaseClient) -> Store
     ) async throws {
         self.server = server
         databaseURL = replica.databaseURL
@@ -29,7 +29,7 @@ public struct ReplicaRuntime: Sendable {
         group = ReplicaGroup(me: replica.me, peers: replica.peers)
         replicator = Replicator(
             group: group, log: ReplicationLog(database: database), client: client, tokens: server.tokens,
-            settings: replica.replication, logger: logger, state: state(database))
+            settings: replica.replication, logger: logger, store: store(database))
         forwarding = LeaderForwarding(group: group, client: client, timeout: server.backendTimeout, longest: server.requestDeadline)
     }
 

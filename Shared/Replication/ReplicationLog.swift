@@ -150,24 +150,11 @@ public struct ReplicationLog: Sendable {
     /// state in the same transaction).
     public static func install(_ snapshot: ReplicationSnapshot, in db: any SQLDatabase) async throws {
         try await db.raw("DELETE FROM request_results").run()
-        try await insertRows(into: "request_results", columns: ["request_id", "result"],
-                             rows: snapshot.results.map { [$0.key, $0.value] }, in: db)
+        try await db.insertRows(into: "request_results", columns: ["request_id", "result"], rows: snapshot.results.map { [$0.key, $0.value] })
         try await db.raw("DELETE FROM replication_log").run()
         try await setMeta("base_seq", snapshot.lastSeq, in: db)
         try await setMeta("base_term", snapshot.lastTerm, in: db)
         try await setMeta("term", snapshot.term, in: db)
-    }
-
-    /// Inserts many rows, a few hundred per statement: a snapshot may hold many thousands.
-    public static func insertRows(into table: String, columns: [String], rows: [[any Encodable & Sendable]], in db: any SQLDatabase) async throws {
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + 200, rows.count)]
-            var insert = db.insert(into: table).columns(columns)
-            for row in chunk { insert = insert.values(row.map { SQLBind($0) }) }
-            try await insert.run()
-            start += chunk.count
-        }
     }
 
     public static func allResults(in db: any SQLDatabase) async throws -> [String: String] {

@@ -52,24 +52,15 @@ public actor Replicator: Service {
         public var electionTimeout: Duration { lease + heartbeat }
     }
 
-    /// A write's outcome: the answer, and the effect to replicate when the write changed state.
-    public struct Outcome<Value: Sendable>: Sendable {
-        public var value: Value
-        public var effect: String?
-        public init(value: Value, effect: String?) {
-            self.value = value
-            self.effect = effect
-        }
-    }
-
     public struct NotLeader: Error {}
 
     public init(
         group: ReplicaGroup, log: ReplicationLog, client: BackendClient, tokens: AccessTokens,
-        settings: Settings, logger: Logger, state: ReplicatedState
+        settings: Settings, logger: Logger, store: some ReplicatedStore
     ) {
         self.group = group
         self.log = log
+        let state = ReplicatedState(store)
         self.state = state
         self.logger = logger
         self.settings = settings
@@ -88,8 +79,10 @@ public actor Replicator: Service {
 
     // MARK: Start
 
-    /// Loads the term and the log's end; replication starts only after this (the schema exists).
+    /// Creates the log's tables if need be, and loads the term and the log's end; replication
+    /// starts only after this.
     public func open() async throws {
+        try await log.database.transaction { try await ReplicationLog.createSchema($0) }
         let vote = try await log.storedVote().map { (term: $0.term, candidate: ReplicaName(service: group.me.service, number: $0.candidate)) }
         await group.restore(term: try await log.storedTerm(), vote: vote)
         position = try await log.lastPosition()
@@ -129,18 +122,29 @@ public actor Replicator: Service {
     public func currentSeq() -> Int64 { position.seq }
 
     /// Commits one write on the leader (`write` runs inside the transaction that also appends the
-    /// log entry) and waits until the followers in sync have it. Throws `NotLeader` on a follower,
-    /// or when this replica was deposed before its followers had the write.
-    public func commit<Value: Sendable>(
+    /// log entry) and waits until the followers in sync have it. At most once per request id: a
+    /// request id that already has a stored answer gets it back, and `write` does not run. Throws
+    /// `NotLeader` on a follower, or when this replica was deposed before its followers had the write.
+    public func commit<Answer: Codable & Sendable, Operation: Codable & Sendable>(
         requestID: String?,
-        _ write: @escaping @Sendable (any SQLDatabase) async throws -> Outcome<Value>
-    ) async throws -> Value {
-        let answer = QueuedAnswer<Value>()
+        _ write: @escaping @Sendable (any SQLDatabase) async throws -> Written<Answer, Operation>
+    ) async throws -> Committed<Answer, Operation> {
+        let answer = QueuedAnswer<Committed<Answer, Operation>>()
         queued.append(QueuedWrite(answer: answer) { db, seq, term in
-            let outcome = try await write(db)
-            answer.value.withLock { $0 = outcome.value }
-            guard let effect = outcome.effect else { return nil }
-            let entry = ReplicationEntry(seq: seq, term: term, requestID: requestID, effect: effect)
+            if let requestID, let stored = try await ReplicationLog.result(for: requestID, in: db) {
+                let earlier = try JSONResponse.decode(Answer.self, from: stored)
+                answer.value.withLock { $0 = Committed(answer: earlier, operation: nil, isRepeat: true) }
+                return nil
+            }
+            let written = try await write(db)
+            answer.value.withLock { $0 = Committed(answer: written.answer, operation: written.operation, isRepeat: false) }
+            guard let operation = written.operation else { return nil }
+            // The answer is kept with the write it belongs to, here and on every replica.
+            let result = try requestID.map { _ in try JSONResponse.encodeString(written.answer) }
+            if let requestID, let result { try await ReplicationLog.recordResult(result, for: requestID, in: db) }
+            let entry = ReplicationEntry(
+                seq: seq, term: term, requestID: requestID,
+                effect: try JSONResponse.encodeString(LoggedWrite(operation: operation, result: result)))
             try await ReplicationLog.append(entry, in: db)
             return entry
         })
@@ -154,7 +158,7 @@ public actor Replicator: Service {
             // No new entry: the answer may be one stored by an earlier attempt of this request id,
             // committed here but perhaps not yet held by the followers. Answered only once they
             // hold everything this replica has (else a failover could lose what was answered).
-            guard await acknowledgedWhatReadsShow() else { throw NotLeader() }
+            guard await majorityHoldsThisLog() else { throw NotLeader() }
         }
         if let entry {
             let acknowledged = await withTaskGroup(of: Bool.self) { tasks in
@@ -171,19 +175,29 @@ public actor Replicator: Service {
         return value
     }
 
-    /// An earlier attempt's stored answer (`lookup`'s), given only once the followers hold
+    /// The answer stored for `requestID` by an earlier attempt, given only once the followers hold
     /// everything this leader has, as a commit's would be: that attempt may have committed here
     /// and then failed to reach them (a leader cut off from its peers). Nil when none is stored.
-    public func stored<T: Sendable>(_ lookup: @Sendable () async throws -> T?) async throws -> T? {
-        guard let answer = try await lookup() else { return nil }
+    /// For a write whose attempt does more than commit (an order asks the catalog first).
+    public func earlierAnswer<Answer: Decodable & Sendable>(_ type: Answer.Type, for requestID: String) async throws -> Answer? {
+        guard let stored = try await log.database.read({ try await ReplicationLog.result(for: requestID, in: $0) }) else { return nil }
+        let answer = try JSONResponse.decode(Answer.self, from: stored)
         // (With one or two replicas a leader that cannot reach its follower acknowledges alone
         // after a lease anyway: waiting would only slow repeats down under load.)
         guard group.usesMajority else { return answer }
-        guard await acknowledgedWhatReadsShow() else {
+        guard await majorityHoldsThisLog() else {
             if await group.isLeader { throw Self.noMajority(group.me) }
             throw NotLeader()
         }
         return answer
+    }
+
+    /// Whether this replica leads and a majority holds everything in its log. A leader deposed
+    /// meanwhile does not qualify: its log may hold writes the new leader never had (committed
+    /// here while it was cut off), and their stored answers must not be given.
+    private func majorityHoldsThisLog() async -> Bool {
+        guard await group.isLeader else { return false }
+        return await acknowledgedWhatReadsShow()
     }
 
     /// Three or more replicas: whether a majority, this leader included, holds `seq` (with one

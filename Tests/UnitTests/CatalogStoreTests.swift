@@ -24,7 +24,7 @@ struct CatalogStoreTests {
         return Replicator(
             group: ReplicaGroup(me: ReplicaName(name)!, peers: peers), log: ReplicationLog(database: database),
             client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(lease: .seconds(5)),
-            logger: logger, state: CatalogStore(database: database).replicated)
+            logger: logger, store: CatalogStore(database: database))
     }
 
     @Test("seeds the seven books once, and finds topics case-insensitively", arguments: Backend.allCases)
@@ -49,21 +49,21 @@ struct CatalogStoreTests {
             try await store.prepare(seed: [Book(id: 1, title: "One", topic: "t", quantity: 1, price: Money(cents: 500), version: 1)])
             let replicator = try await Self.leader(database)
             let first = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
-            guard case .sold(let receipt, let book) = first else { Issue.record("expected a sale, got \(first)"); return }
+            guard case .sold(let receipt) = first.answer, let book = first.operation?.book else { Issue.record("expected a sale, got \(first)"); return }
             #expect(receipt == PurchaseReceipt(bookID: 1, title: "One", price: Money(cents: 500), requestID: "r1", version: 2))
-            #expect(book.quantity == 0 && book.version == 2)
+            #expect(book.quantity == 0 && book.version == 2 && !first.isRepeat)
             let again = try await replicator.commit(requestID: "r1") { try await store.purchase(bookID: 1, requestID: "r1", in: $0) }
-            guard case .repeated(let repeated) = again else { Issue.record("expected the first receipt, got \(again)"); return }
+            guard case .sold(let repeated) = again.answer, again.isRepeat, again.operation == nil else { Issue.record("expected the first receipt, got \(again)"); return }
             #expect(repeated == receipt)
             let other = try await replicator.commit(requestID: "r2") { try await store.purchase(bookID: 1, requestID: "r2", in: $0) }
-            guard case .outOfStock = other else { Issue.record("expected out of stock, got \(other)"); return }
+            guard case .outOfStock = other.answer else { Issue.record("expected out of stock, got \(other)"); return }
             let missing = try await replicator.commit(requestID: "r3") { try await store.purchase(bookID: 9, requestID: "r3", in: $0) }
-            guard case .notFound = missing else { Issue.record("expected not found, got \(missing)"); return }
+            guard case .notFound = missing.answer else { Issue.record("expected not found, got \(missing)"); return }
             #expect(try await store.book(id: 1)?.quantity == 0)
             // A refusal is final for its request id, even after a restock.
-            _ = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 1, count: 1, requestID: nil, in: $0) }
+            _ = try await replicator.commit(requestID: "restock:1") { try await store.restock(bookID: 1, count: 1, in: $0) }
             let replay = try await replicator.commit(requestID: "r2") { try await store.purchase(bookID: 1, requestID: "r2", in: $0) }
-            guard case .outOfStock = replay else { Issue.record("expected the first answer, got \(replay)"); return }
+            guard case .outOfStock = replay.answer, replay.isRepeat else { Issue.record("expected the first answer, got \(replay)"); return }
             #expect(try await store.book(id: 1)?.quantity == 1)
             // The term-start entry, the sale, the refusal, the restock.
             #expect(try await ReplicationLog(database: database).lastSeq() == 4)
@@ -82,7 +82,7 @@ struct CatalogStoreTests {
                         let outcome = try await replicator.commit(requestID: "b\(buyer)") {
                             try await store.purchase(bookID: 1, requestID: "b\(buyer)", in: $0)
                         }
-                        if case .sold = outcome { return true }
+                        if case .sold = outcome.answer { return true }
                         return false
                     }
                 }
@@ -100,21 +100,23 @@ struct CatalogStoreTests {
             let store = CatalogStore(database: database)
             try await store.prepare()
             let replicator = try await Self.leader(database)
-            let priced = try await replicator.commit(requestID: nil) {
-                try await store.update(bookID: 2, patch: BookPatch(price: Money(cents: 1234)), requestID: nil, in: $0)
-            }
+            let priced = try await replicator.commit(requestID: "patch:1") {
+                try await store.update(bookID: 2, patch: BookPatch(price: Money(cents: 1234)), in: $0)
+            }.answer
             #expect(priced?.price == Money(cents: 1234))
             #expect(priced?.quantity == SeedCatalog.books[1].quantity)
-            let emptied = try await replicator.commit(requestID: nil) {
-                try await store.update(bookID: 2, patch: BookPatch(quantity: 0), requestID: nil, in: $0)
-            }
+            let emptied = try await replicator.commit(requestID: "patch:2") {
+                try await store.update(bookID: 2, patch: BookPatch(quantity: 0), in: $0)
+            }.answer
             #expect(emptied?.quantity == 0 && emptied?.price == Money(cents: 1234))
-            let restocked = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 2, count: 5, requestID: "restock:r1", in: $0) }
+            let restocked = try await replicator.commit(requestID: "restock:r1") { try await store.restock(bookID: 2, count: 5, in: $0) }.answer
             #expect(restocked?.quantity == 5 && restocked?.version == 4)
-            let retried = try await replicator.commit(requestID: "restock:r1") { try await store.restock(bookID: 2, count: 5, requestID: "restock:r1", in: $0) }
-            #expect(retried == restocked)
-            let missing = try await replicator.commit(requestID: nil) { try await store.restock(bookID: 42, count: 5, requestID: nil, in: $0) }
-            #expect(missing == nil)
+            // A retried restock adds its copies once: the replicator answers the first record.
+            let retried = try await replicator.commit(requestID: "restock:r1") { try await store.restock(bookID: 2, count: 5, in: $0) }
+            #expect(retried.answer == restocked && retried.isRepeat)
+            #expect(try await store.book(id: 2)?.quantity == 5)
+            let missing = try await replicator.commit(requestID: "restock:r2") { try await store.restock(bookID: 42, count: 5, in: $0) }
+            #expect(missing.answer == nil)
         }
     }
 
@@ -130,7 +132,7 @@ struct CatalogStoreTests {
                 for i in 0..<5 {
                     _ = try await leader.commit(requestID: "p\(i)") { try await leaderStore.purchase(bookID: 1 + i % 3, requestID: "p\(i)", in: $0) }
                 }
-                _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, requestID: nil, in: $0) }
+                _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, in: $0) }
                 let catalog1 = ReplicaEndpoint(name: ReplicaName("catalog-1")!, url: "http://127.0.0.1:1")
                 let follower = Self.replicator(followerDB, name: "catalog-2", peers: [catalog1])
                 try await follower.open()
@@ -191,7 +193,7 @@ extension CatalogStoreTests {
                 #expect(await stale.canServeReads() == false)
                 let snapshot = ReplicationSnapshot(
                     leader: "catalog-2", term: 2, lastSeq: position.seq, lastTerm: position.term,
-                    state: try await leaderDB.read { try await leaderStore.replicated.export($0) },
+                    state: try JSONResponse.encodeString(try await leaderDB.read { try await leaderStore.export(in: $0) }),
                     results: try await leaderDB.read { try await ReplicationLog.allResults(in: $0) }, number: 2)
                 let installed = try await stale.install(snapshot)
                 #expect(installed.accepted && installed.lastSeq == position.seq)
@@ -235,7 +237,7 @@ extension CatalogStoreTests {
             #expect(try await log.term(at: 20) == nil)
             // At-most-once outlives compaction.
             let again = try await leader.commit(requestID: "c3") { try await store.purchase(bookID: 4, requestID: "c3", in: $0) }
-            guard case .repeated = again else { Issue.record("expected the first receipt, got \(again)"); return }
+            guard again.isRepeat, case .sold = again.answer else { Issue.record("expected the first receipt, got \(again)"); return }
         }
     }
 }

@@ -22,7 +22,7 @@ struct GroupCommitTests {
             let holder = Task { try await leader.turn.run("the test's slow write") { for await _ in released { break } } }
             let buyers = 20
             let sales = Task {
-                try await withThrowingTaskGroup(of: CatalogStore.PurchaseOutcome.self) { group in
+                try await withThrowingTaskGroup(of: PurchaseAnswer.self) { group in
                     for i in 0..<buyers {
                         group.addTask {
                             try await leader.commit(requestID: "g\(i)") { db in
@@ -30,7 +30,7 @@ struct GroupCommitTests {
                                 let id = try await db.raw("SELECT txid_current() AS id").first()!.decode(column: "id", as: Int64.self)
                                 transactions.ids.withLock { $0.append(id) }
                                 return try await store.purchase(bookID: 1 + i % 7, requestID: "g\(i)", in: db)
-                            }
+                            }.answer
                         }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }

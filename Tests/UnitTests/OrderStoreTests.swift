@@ -22,20 +22,21 @@ struct OrderStoreTests {
             logger.logLevel = .warning
             let replicator = Replicator(
                 group: ReplicaGroup(me: ReplicaName("order-1")!, peers: []), log: ReplicationLog(database: database),
-                client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(), logger: logger, state: store.replicated)
+                client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(), logger: logger, store: store)
             try await replicator.open()
             try await replicator.becomeLeader(term: 1)
             let first = order(1, at: 1_700_000_000)
             let second = order(2, at: 1_700_000_100)
-            #expect(try await replicator.commit(requestID: "a") { try await store.record(first, requestID: "a", in: $0) } == first)
-            #expect(try await replicator.commit(requestID: "b") { try await store.record(second, requestID: "b", in: $0) } == second)
+            #expect(try await replicator.commit(requestID: "a") { try await store.record(first, in: $0) }.answer == first)
+            #expect(try await replicator.commit(requestID: "b") { try await store.record(second, in: $0) }.answer == second)
             // The same request id again answers the first order, whatever the retry carried.
             let retry = order(1, at: 1_700_000_200)
-            #expect(try await replicator.commit(requestID: "a") { try await store.record(retry, requestID: "a", in: $0) } == first)
+            #expect(try await replicator.commit(requestID: "a") { try await store.record(retry, in: $0) }.answer == first)
             #expect(try await store.recent(limit: 10) == [second, first])
             #expect(try await store.recent(limit: 1) == [second])
             #expect(try await store.order(id: first.orderID) == first)
-            #expect(try await store.order(forRequest: "b") == second)
+            #expect(try await replicator.earlierAnswer(Order.self, for: "b") == second)
+            #expect(try await replicator.earlierAnswer(Order.self, for: "c") == nil)
             #expect(try await store.order(id: "nope") == nil)
             #expect(try await ReplicationLog(database: database).lastSeq() == 3)
         }

@@ -5,7 +5,7 @@ import Hummingbird
 /// Builds a catalog replica: its database, replicator, routes and background services.
 public func buildCatalogApplication(_ configuration: CatalogConfiguration) async throws -> some ApplicationProtocol {
     let runtime = try await ReplicaRuntime(server: configuration.server, replica: configuration.replica) {
-        CatalogStore(database: $0).replicated
+        CatalogStore(database: $0)
     }
     let store = CatalogStore(database: runtime.database)
     let notifier = FrontEndNotifier(

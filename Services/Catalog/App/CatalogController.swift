@@ -32,23 +32,23 @@ struct CatalogController: Sendable {
             let purchase = try decode(PurchaseRequest.self, body)
             guard !purchase.requestID.isEmpty else { throw APIError(.invalidBody, "request_id must not be empty.") }
             return try await forwarding.onLeader(request, body: body, context: context) {
-                let outcome = try await replicator.once(requestID: purchase.requestID) { [store, notifier, replicator] in
-                    let outcome = try await replicator.commit(requestID: purchase.requestID) { db in
+                let answer = try await replicator.once(requestID: purchase.requestID) { [store, notifier, replicator] in
+                    let committed = try await replicator.commit(requestID: purchase.requestID) { db in
                         try await store.purchase(bookID: id, requestID: purchase.requestID, in: db)
                     }
-                    switch outcome {
-                    case .sold(_, let book):
-                        await notifier.bookChanged(book)
-                    case .repeated(let receipt):
-                        // The first attempt may have died before the front ends heard of it.
-                        if let book = try await store.book(id: receipt.bookID) { await notifier.bookChanged(book) }
-                    case .outOfStock, .notFound:
-                        break
+                    // A sale changed the book (a refusal did not): the front ends hear of it first.
+                    if case .sold(let receipt) = committed.answer {
+                        if let book = committed.operation?.book {
+                            await notifier.bookChanged(book)
+                        } else if let book = try await store.book(id: receipt.bookID) {
+                            // A repeat: the first attempt may have died before the front ends heard of it.
+                            await notifier.bookChanged(book)
+                        }
                     }
-                    return outcome
+                    return committed.answer
                 }
-                switch outcome {
-                case .sold(let receipt, _), .repeated(let receipt):
+                switch answer {
+                case .sold(let receipt):
                     return JSONResponse.make(receipt, headers: replicator.servedBy)
                 case .outOfStock:
                     throw APIError(.outOfStock, "Book \(id) is out of stock.")
@@ -70,10 +70,7 @@ struct CatalogController: Sendable {
             }
             let key = Self.idempotencyKey(request)
             return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
-                let requestID = "patch:\(key)"
-                return try await written(id, requestID: requestID) { db in
-                    try await store.update(bookID: id, patch: patch, requestID: requestID, in: db)
-                }
+                try await written(id, requestID: "patch:\(key)") { db in try await store.update(bookID: id, patch: patch, in: db) }
             }
         }
         routes.post("/books/:id/restock") { request, context in
@@ -84,23 +81,19 @@ struct CatalogController: Sendable {
             guard restock.count > 0 else { throw APIError(.invalidParameter, "count must be a whole number above 0.") }
             let key = Self.idempotencyKey(request)
             return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
-                let requestID = "restock:\(key)"
-                return try await written(id, requestID: requestID) { db in
-                    try await store.restock(bookID: id, count: restock.count, requestID: requestID, in: db)
-                }
+                try await written(id, requestID: "restock:\(key)") { db in try await store.restock(bookID: id, count: restock.count, in: db) }
             }
         }
     }
 
-
-
-
     /// A price or stock write: the new record, after the front ends were told.
-    func written(_ id: Int, requestID: String?, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Replicator.Outcome<Book?>) async throws -> Response {
+    func written(
+        _ id: Int, requestID: String, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Written<Book?, BookChange>
+    ) async throws -> Response {
         let book = try await replicator.once(requestID: requestID) { [replicator, notifier] in
-            let book = try await replicator.commit(requestID: requestID, write)
-            if let book { await notifier.bookChanged(book) }
-            return book
+            let committed = try await replicator.commit(requestID: requestID, write)
+            if let book = committed.answer { await notifier.bookChanged(book) }
+            return committed.answer
         }
         guard let book else { throw APIError.notFound("There is no book \(id).") }
         return JSONResponse.make(book, headers: replicator.servedBy)

@@ -7,7 +7,7 @@ import SQLKit
 ///
 /// Reads go through `database`; writes take the transaction (`db`) that the replicator opens, so
 /// that each write commits together with its replication log entry.
-public struct CatalogStore: Sendable {
+public struct CatalogStore: ReplicatedStore {
     public let database: DatabaseClient
 
     public init(database: DatabaseClient) { self.database = database }
@@ -26,7 +26,6 @@ public struct CatalogStore: Sendable {
                     version BIGINT NOT NULL)
                 """).run()
             try await db.raw("CREATE INDEX IF NOT EXISTS books_topic_key ON books (topic_key)").run()
-            try await ReplicationLog.createSchema(db)
             let count = try await db.raw("SELECT COUNT(*) AS n FROM books").first()?.decode(column: "n", as: Int.self) ?? 0
             if count == 0 {
                 for book in seed { try await Self.upsert(book, in: db) }
@@ -52,24 +51,28 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    // MARK: Writes, inside the replicator's transaction
+    // MARK: Replicated state
 
-    public enum PurchaseOutcome: Sendable {
-        case sold(PurchaseReceipt, Book)
-        case repeated(PurchaseReceipt)
-        case outOfStock
-        case notFound
+    /// Applies a leader's write on a follower.
+    public func apply(_ change: BookChange, in db: any SQLDatabase) async throws {
+        try await Self.upsert(change.book, in: db)
     }
 
-    /// Takes one copy for `requestID`, at most once ever: one conditional decrement, never a read
-    /// followed by a write.
-    func purchase(bookID: Int, requestID: String, in db: any SQLDatabase) async throws -> Replicator.Outcome<PurchaseOutcome> {
-        if let stored = try await ReplicationLog.result(for: requestID, in: db) {
-            if let receipt = try? JSONResponse.decode(PurchaseReceipt.self, from: stored) {
-                return .init(value: .repeated(receipt), effect: nil)
-            }
-            return .init(value: .outOfStock, effect: nil)
-        }
+    public func export(in db: any SQLDatabase) async throws -> [Book] {
+        try await db.raw("\(unsafeRaw: Self.columns) ORDER BY id").all().map(Self.book(from:))
+    }
+
+    public func replace(with books: [Book], in db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM books").run()
+        for book in books { try await Self.upsert(book, in: db) }
+    }
+
+    // MARK: Writes, inside the replicator's transaction
+
+    /// Takes one copy: one conditional decrement, never a read followed by a write. A refusal for
+    /// lack of stock is an operation too (the book as it is), so that every replica keeps the
+    /// request id's answer. (At most once per request id is the replicator's.)
+    func purchase(bookID: Int, requestID: String, in db: any SQLDatabase) async throws -> Written<PurchaseAnswer, BookChange> {
         let sold = try await db.raw("""
             UPDATE books SET quantity = quantity - 1, version = version + 1
             WHERE id = \(bind: bookID) AND quantity > 0
@@ -77,22 +80,16 @@ public struct CatalogStore: Sendable {
             """).first().map(Self.book(from:))
         guard let book = sold else {
             guard let current = try await db.raw("\(unsafeRaw: Self.columns) WHERE id = \(bind: bookID)").first().map(Self.book(from:)) else {
-                return .init(value: .notFound, effect: nil)
+                return Written(.notFound, operation: nil)
             }
-            // The refusal is this request id's answer from now on, on every replica.
-            let refusal = try JSONResponse.encodeString(PurchaseRefusal(outOfStock: true))
-            try await ReplicationLog.recordResult(refusal, for: requestID, in: db)
-            return .init(value: .outOfStock, effect: try JSONResponse.encodeString(BookChange(book: current, result: refusal)))
+            return Written(.outOfStock, operation: BookChange(book: current))
         }
         let receipt = PurchaseReceipt(bookID: book.id, title: book.title, price: book.price, requestID: requestID, version: book.version)
-        let result = try JSONResponse.encodeString(receipt)
-        try await ReplicationLog.recordResult(result, for: requestID, in: db)
-        return .init(value: .sold(receipt, book), effect: try JSONResponse.encodeString(BookChange(book: book, result: result)))
+        return Written(.sold(receipt), operation: BookChange(book: book))
     }
 
-    /// Sets price and/or quantity to absolute values; once per request id.
-    func update(bookID: Int, patch: BookPatch, requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
-        if let first = try await Self.earlierResult(of: requestID, in: db) { return first }
+    /// Sets price and/or quantity to absolute values; nil when there is no such book.
+    func update(bookID: Int, patch: BookPatch, in db: any SQLDatabase) async throws -> Written<Book?, BookChange> {
         let updated = try await db.raw("""
             UPDATE books SET
                 price_cents = COALESCE(\(bind: patch.price?.cents), price_cents),
@@ -101,56 +98,22 @@ public struct CatalogStore: Sendable {
             WHERE id = \(bind: bookID)
             RETURNING id, title, topic, quantity, price_cents, version
             """).first().map(Self.book(from:))
-        return try await Self.changed(updated, requestID: requestID, in: db)
+        return Written(updated, operation: updated.map(BookChange.init(book:)))
     }
 
-    /// Adds `count` copies; once per request id, so that a retried restock adds them once.
-    func restock(bookID: Int, count: Int, requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
-        if let first = try await Self.earlierResult(of: requestID, in: db) { return first }
+    /// Adds `count` copies; nil when there is no such book.
+    func restock(bookID: Int, count: Int, in db: any SQLDatabase) async throws -> Written<Book?, BookChange> {
         let updated = try await db.raw("""
             UPDATE books SET quantity = quantity + \(bind: count), version = version + 1
             WHERE id = \(bind: bookID)
             RETURNING id, title, topic, quantity, price_cents, version
             """).first().map(Self.book(from:))
-        return try await Self.changed(updated, requestID: requestID, in: db)
-    }
-
-    /// Applies a leader's entry on a follower.
-    @Sendable func apply(_ entry: ReplicationEntry, in db: any SQLDatabase) async throws {
-        let change = try JSONResponse.decode(BookChange.self, from: entry.effect)
-        try await Self.upsert(change.book, in: db)
-        if let result = change.result, let requestID = entry.requestID {
-            try await ReplicationLog.recordResult(result, for: requestID, in: db)
-        }
-    }
-
-    /// How the replication layer applies, exports and replaces this store's state.
-    public var replicated: ReplicatedState {
-        ReplicatedState(
-            apply: apply,
-            export: { db in try JSONResponse.encodeString(try await db.raw("\(unsafeRaw: Self.columns) ORDER BY id").all().map(Self.book(from:))) },
-            replace: { state, db in
-                try await db.raw("DELETE FROM books").run()
-                for book in try JSONResponse.decode([Book].self, from: state) { try await Self.upsert(book, in: db) }
-            })
+        return Written(updated, operation: updated.map(BookChange.init(book:)))
     }
 
     // MARK: Rows
 
     static let columns = "SELECT id, title, topic, quantity, price_cents, version FROM books"
-
-    /// The outcome of a price or stock write; its request id, if any, will answer the same book.
-    static func changed(_ book: Book?, requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?> {
-        guard let book else { return .init(value: nil, effect: nil) }
-        let result = try JSONResponse.encodeString(book)
-        if let requestID { try await ReplicationLog.recordResult(result, for: requestID, in: db) }
-        return .init(value: book, effect: try JSONResponse.encodeString(BookChange(book: book, result: requestID == nil ? nil : result)))
-    }
-
-    static func earlierResult(of requestID: String?, in db: any SQLDatabase) async throws -> Replicator.Outcome<Book?>? {
-        guard let requestID, let stored = try await ReplicationLog.result(for: requestID, in: db) else { return nil }
-        return .init(value: try JSONResponse.decode(Book.self, from: stored), effect: nil)
-    }
 
     static func upsert(_ book: Book, in db: any SQLDatabase) async throws {
         try await db.raw("""

@@ -5,7 +5,7 @@ import Hummingbird
 /// Builds an order replica: its database, replicator, routes and background services.
 public func buildOrderApplication(_ configuration: OrderConfiguration) async throws -> some ApplicationProtocol {
     let runtime = try await ReplicaRuntime(server: configuration.server, replica: configuration.replica) {
-        OrderStore(database: $0).replicated
+        OrderStore(database: $0)
     }
     let store = OrderStore(database: runtime.database)
     let routes = ServiceApplication.makeRoutes()

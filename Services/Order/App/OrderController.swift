@@ -53,20 +53,16 @@ struct OrderController: Sendable {
     /// is under way shares its answer (it does not ask the catalog again).
     func placeOrder(bookID: Int, requestID: String, traceID: String) async throws -> (Order, Int?) {
         try await replicator.once(requestID: requestID) { [store, catalog, replicator] in
-            if let first = try await replicator.stored({ try await store.order(forRequest: requestID) }) { return (first, nil) }
+            if let first = try await replicator.earlierAnswer(Order.self, for: requestID) { return (first, nil) }
             let receipt = try await catalog.take(bookID: bookID, requestID: requestID, traceID: traceID)
             let now = Date()
             // Stored with millisecond precision: the first answer and every repeat must be identical.
             let createdAt = BazarJSON.parseRFC3339(BazarJSON.rfc3339(now)) ?? now
             let order = Order(orderID: OrderID.make(at: now), bookID: bookID, title: receipt.title, price: receipt.price, createdAt: createdAt)
-            let recorded = try await replicator.commit(requestID: requestID) { db in
-                try await store.record(order, requestID: requestID, in: db)
-            }
-            return (recorded, receipt.version)
+            let committed = try await replicator.commit(requestID: requestID) { db in try await store.record(order, in: db) }
+            return (committed.answer, receipt.version)
         }
     }
-
-
 
     /// `?limit=N`: 1 to 100,000, 20 when absent.
     static func limit(_ request: Request) throws -> Int {

@@ -1,7 +1,7 @@
 import BazarModels
 
-/// An order write as it is replicated: the order, and the request id that must answer it forever.
-struct OrderRecorded: Codable, Sendable {
-    var order: Order
-    var requestID: String
+/// An order write as the followers apply it: the order. (Its request id travels in the log
+/// entry, and the answer it gives forever is the replicator's to keep.)
+public struct OrderRecorded: Codable, Sendable {
+    public var order: Order
 }

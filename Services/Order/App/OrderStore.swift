@@ -9,7 +9,7 @@ import Foundation
 import SQLKit
 
 /// An order replica's orders, in SQLite or PostgreSQL (the same SQL through SQLKit).
-public struct OrderStore: Sendable {
+public struct OrderStore: ReplicatedStore {
     public let database: DatabaseClient
 
     public init(database: DatabaseClient) { self.database = database }
@@ -25,7 +25,6 @@ public struct OrderStore: Sendable {
                     created_at TEXT NOT NULL)
                 """).run()
             try await db.raw("CREATE INDEX IF NOT EXISTS orders_created_at ON orders (created_at)").run()
-            try await ReplicationLog.createSchema(db)
         }
     }
 
@@ -43,46 +42,29 @@ public struct OrderStore: Sendable {
         }
     }
 
-    /// The order already recorded for a request id, if any.
-    public func order(forRequest requestID: String) async throws -> Order? {
-        try await database.read { db in
-            try await ReplicationLog.result(for: requestID, in: db).map { try JSONResponse.decode(Order.self, from: $0) }
-        }
+    /// Records `order`, inside the replicator's transaction. (That a request id gets one order
+    /// ever is the replicator's: it answers a repeat with the first order, and this never runs.)
+    func record(_ order: Order, in db: any SQLDatabase) async throws -> Written<Order, OrderRecorded> {
+        try await Self.insertOrder(order, in: db)
+        return Written(order, operation: OrderRecorded(order: order))
     }
 
-    /// Records `order` for `requestID` inside the replicator's transaction, unless that request
-    /// already has an order: then that first order is the answer and nothing changes.
-    func record(_ order: Order, requestID: String, in db: any SQLDatabase) async throws -> Replicator.Outcome<Order> {
-        if let stored = try await ReplicationLog.result(for: requestID, in: db) {
-            return .init(value: try JSONResponse.decode(Order.self, from: stored), effect: nil)
-        }
-        try await Self.insert(order, requestID: requestID, in: db)
-        return .init(value: order, effect: try JSONResponse.encodeString(OrderRecorded(order: order, requestID: requestID)))
+    // MARK: Replicated state
+
+    /// Applies a leader's write on a follower.
+    public func apply(_ recorded: OrderRecorded, in db: any SQLDatabase) async throws {
+        try await Self.insertOrder(recorded.order, in: db)
     }
 
-    /// Applies a leader's entry on a follower.
-    @Sendable func apply(_ entry: ReplicationEntry, in db: any SQLDatabase) async throws {
-        let recorded = try JSONResponse.decode(OrderRecorded.self, from: entry.effect)
-        try await Self.insert(recorded.order, requestID: recorded.requestID, in: db)
+    public func export(in db: any SQLDatabase) async throws -> [Order] {
+        try await db.raw("\(unsafeRaw: Self.columns)").all().map(Self.order(from:))
     }
 
-    /// How the replication layer applies, exports and replaces this store's state.
-    public var replicated: ReplicatedState {
-        ReplicatedState(
-            apply: apply,
-            export: { db in try JSONResponse.encodeString(try await db.raw("\(unsafeRaw: Self.columns)").all().map(Self.order(from:))) },
-            replace: { state, db in
-                try await db.raw("DELETE FROM orders").run()
-                let orders = try JSONResponse.decode([Order].self, from: state)
-                try await ReplicationLog.insertRows(
-                    into: "orders", columns: ["order_id", "book_id", "title", "price_cents", "created_at"],
-                    rows: orders.map { [$0.orderID, $0.bookID, $0.title, $0.price.cents, BazarJSON.rfc3339($0.createdAt)] }, in: db)
-            })
-    }
-
-    static func insert(_ order: Order, requestID: String, in db: any SQLDatabase) async throws {
-        try await insertOrder(order, in: db)
-        try await ReplicationLog.recordResult(try JSONResponse.encodeString(order), for: requestID, in: db)
+    public func replace(with orders: [Order], in db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM orders").run()
+        try await db.insertRows(
+            into: "orders", columns: ["order_id", "book_id", "title", "price_cents", "created_at"],
+            rows: orders.map { [$0.orderID, $0.bookID, $0.title, $0.price.cents, BazarJSON.rfc3339($0.createdAt)] })
     }
 
     static func insertOrder(_ order: Order, in db: any SQLDatabase) async throws {
