@@ -236,7 +236,7 @@ actor FollowerStream {
             ])
         }
         let theirLeader = ack.leader.flatMap(ReplicaName.init)
-        if ack.term > term || (ack.term == term && !ack.accepted && theirLeader.map { $0 != group.me && $0 < group.me } == true) {
+        if StepDownRule.isDeposed(by: ack, term: term, me: group.me) {
             logger.notice("deposed: a follower knows a newer leader", metadata: [
                 "follower": "\(follower.name)", "term": "\(ack.term)", "leader": "\(ack.leader ?? "")",
             ])

@@ -20,11 +20,12 @@ public actor ReplicaGroup {
 
     public var isLeader: Bool { leader == me }
 
-    /// Three or more replicas follow the majority rules (stored votes, majority acknowledgement,
-    /// docs/consistency.md); one or two, the pair rules.
-    public nonisolated var usesMajority: Bool { peers.count >= 2 }
+    /// Who decides commits and leases: three or more replicas follow the majority rules (stored
+    /// votes, majority acknowledgement, docs/consistency.md); one or two, the pair rules.
+    public nonisolated var quorum: Quorum { Quorum(replicas: peers.count + 1) }
+    public nonisolated var usesMajority: Bool { quorum.usesMajority }
     /// How many replicas, this one included, make a majority of the group.
-    public nonisolated var majority: Int { (peers.count + 1) / 2 + 1 }
+    public nonisolated var majority: Int { quorum.majority }
     /// The vote this replica gave last (stored before it was given).
     public private(set) var vote: (term: Int64, candidate: ReplicaName)?
 
@@ -67,8 +68,7 @@ public actor ReplicaGroup {
     /// A push from `leader` in `term`: follow it unless our term is newer, or unless we lead the
     /// same term and have the lower number.
     public func observe(leader: ReplicaName, term: Int64, at instant: ContinuousClock.Instant = .now) -> Verdict {
-        guard term >= self.term else { return .refused }
-        if term == self.term, self.leader == me, me < leader { return .refused }
+        guard StepDownRule.follows(leader: leader, term: term, current: self.term, currentLeader: self.leader, me: me) else { return .refused }
         let changed = term > self.term
         self.term = term
         self.leader = leader

@@ -169,8 +169,10 @@ public actor Replicator: Service {
                 for await acknowledged in tasks { all = all && acknowledged }
                 return all
             }
-            guard acknowledged else { throw NotLeader() }
-            guard await heldByMajority(entry.seq) else { throw Self.noMajority(group.me) }
+            let holders = await holders(of: entry.seq)
+            guard CommitRule.mayAcknowledge(inSyncFollowersHoldIt: acknowledged, holders: holders, quorum: group.quorum) else {
+                throw acknowledged ? Self.noMajority(group.me) : NotLeader()
+            }
         }
         return value
     }
@@ -200,13 +202,11 @@ public actor Replicator: Service {
         return await acknowledgedWhatReadsShow()
     }
 
-    /// Three or more replicas: whether a majority, this leader included, holds `seq` (with one
-    /// or two, the pair rules ask only for the followers in sync).
-    private func heldByMajority(_ seq: Int64) async -> Bool {
-        guard group.usesMajority else { return true }
+    /// How many replicas, this leader included, hold `seq`.
+    private func holders(of seq: Int64) async -> Int {
         var holding = 1
         for stream in streams where await stream.holds(seq) { holding += 1 }
-        return holding >= group.majority
+        return holding
     }
 
     static func noMajority(_ me: ReplicaName) -> APIError {
@@ -292,7 +292,7 @@ public actor Replicator: Service {
         }
         let visible = position.seq
         for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return false }
-        guard await heldByMajority(visible) else { return false }
+        guard group.quorum.isMet(by: await holders(of: visible)) else { return false }
         return await group.isLeader
     }
 
@@ -330,20 +330,19 @@ public actor Replicator: Service {
         try await turn.run("deciding a vote in term \(request.term)") { try await self.decideVote(request) }
     }
 
+    /// Applies `VoteRule`'s decision: the adopted term and the vote are stored before the answer.
     private func decideVote(_ request: VoteRequest) async throws -> VoteAnswer {
-        let me = group.me
-        guard let candidate = ReplicaName(request.candidate), candidate.service == me.service, candidate != me,
-              request.term >= (await group.term) else { return await voteAnswer(granted: false) }
-        if request.term > (await group.term) {
-            guard !(await leaderIsLive()) else { return await voteAnswer(granted: false) }
+        let rule = VoteRule(
+            me: group.me, term: await group.term, votedFor: await group.votedFor, lastTerm: position.term, lastSeq: position.seq,
+            hearsLiveLeader: request.term > (await group.term) ? await leaderIsLive() : false)
+        let decision = rule.decide(request)
+        if decision.adoptsTerm {
             let wasLeader = await group.isLeader
             try await log.storeTerm(request.term)
             await group.adopt(term: request.term)
             if wasLeader { await abandonLeadership() }
         }
-        let voted = await group.votedFor
-        let upToDate = (request.lastTerm, request.lastSeq) >= (position.term, position.seq)
-        guard upToDate, voted == nil || voted == candidate else { return await voteAnswer(granted: false) }
+        guard decision.grants, let candidate = ReplicaName(request.candidate) else { return await voteAnswer(granted: false) }
         try await log.storeVote(term: request.term, candidate: candidate.number)
         await group.recordVote(term: request.term, for: candidate)
         logger.info("voted", metadata: ["candidate": "\(candidate)", "term": "\(request.term)"])
@@ -452,12 +451,12 @@ public actor Replicator: Service {
     public func canServeReads() async -> Bool {
         let now = ContinuousClock.now
         guard await group.isLeader else { return lease.isValid(at: now) }
-        for stream in streams where !(await stream.confirmsLeadership(at: now)) { return false }
-        guard group.usesMajority else { return true }
-        // Three or more: a majority, this leader included, confirmed it within the lease.
-        var confirmed = 1
-        for stream in streams where await stream.confirmed(at: now) { confirmed += 1 }
-        return confirmed >= group.majority
+        var inSyncConfirm = true, confirmations = 1
+        for stream in streams {
+            if !(await stream.confirmsLeadership(at: now)) { inSyncConfirm = false }
+            if await stream.confirmed(at: now) { confirmations += 1 }
+        }
+        return LeaderLease.holds(inSyncFollowersConfirm: inSyncConfirm, confirmations: confirmations, quorum: group.quorum)
     }
 
     // MARK: Helpers
