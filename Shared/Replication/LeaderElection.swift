@@ -77,8 +77,12 @@ actor LeaderElection {
             ReplicaName(status.replica).map { ($0, ReplicationLog.Position(seq: status.lastSeq, term: status.lastTerm)) }
         }
         let best = candidates.max { a, b in a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }!.0
-        // At start a higher-numbered replica gives lower-numbered ones time to come up first.
-        let grace = settings.electionTimeout * (me.number - 1)
+        // After a start, a replica that hears from nobody waits an election timeout (and a
+        // higher-numbered one one more per number) before it takes over: its peer may lead and
+        // merely be slow to answer the probe, and that leader's next push makes this replica
+        // follow it. (Taking over at once, a restarted replica led in the same term as the
+        // leader it could not hear, and the pair's tie-break then dropped that leader's writes.)
+        let grace = settings.electionTimeout * me.number
         guard best == me, statuses.isEmpty ? ContinuousClock.now - startedAt >= grace : true else {
             await group.deferElection()
             return

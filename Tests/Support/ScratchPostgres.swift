@@ -47,6 +47,8 @@ public struct ScratchPostgres: Sendable {
             "-o", "-p \(port) -k \(directory.path) -c listen_addresses=\(listen) -c fsync=off -c max_connections=300",
             "start",
         ], asPostgres: asRoot)
+        // Who started it: a later run stops it if this process died without doing so.
+        try? "\(getpid())\n".write(to: directory.appendingPathComponent("owner"), atomically: true, encoding: .utf8)
         return ScratchPostgres(port: port, directory: directory, user: "bazar", host: lab?.address ?? "127.0.0.1")
     }
 
@@ -68,7 +70,8 @@ extension ScratchPostgres {
 
     /// One server for a whole test run, started on first use and stopped when the process exits.
     public static func shared() throws -> ScratchPostgres {
-        try sharedServer.withLock { server in
+        _ = Leftovers.stopped
+        return try sharedServer.withLock { server in
             if let server { return try server.get() }
             do {
                 let started = try start()

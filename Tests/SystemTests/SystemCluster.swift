@@ -25,6 +25,7 @@ struct SystemCluster: Sendable {
     /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
     /// A layout on free ports in a new temporary directory, with tokens set.
     static func makeLayout(_ storage: Storage, topology: LocalTopology = .standard) throws -> ClusterLayout {
+        _ = Leftovers.stopped
         let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"].map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "system", topology: topology)
@@ -62,6 +63,10 @@ struct SystemCluster: Sendable {
     }
 
     static func with<T: Sendable>(layout: ClusterLayout, _ body: @Sendable (SystemCluster) async throws -> T) async throws -> T {
+        try await ClusterSlots.shared.run { try await running(layout: layout, body) }
+    }
+
+    private static func running<T: Sendable>(layout: ClusterLayout, _ body: @Sendable (SystemCluster) async throws -> T) async throws -> T {
         let data = layout.dataDirectory
         let cluster = LocalCluster(layout: layout)
         let system = SystemCluster(cluster: cluster, layout: layout)

@@ -56,6 +56,15 @@ public actor LocalCluster {
         try process.run()
         try? log.close()
         processes[name] = process
+        recordPID(of: name, process.processIdentifier)
+    }
+
+    /// `<data>/pids/<member>`: the member's PID and this process's, so that a later run can stop
+    /// members that a crashed run left behind (and only those: their owner is gone).
+    private func recordPID(of name: String, _ pid: Int32) {
+        let directory = layout.dataDirectory.appendingPathComponent("pids")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try? "\(pid) \(getpid())\n".write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
     public func pid(of name: String) -> Int32? {
