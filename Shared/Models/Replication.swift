@@ -45,9 +45,14 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
     /// Whether the leader counts this follower in sync, that is, waits for it before answering
     /// writes. Only then may the follower serve reads.
     public var inSync: Bool
+    /// The highest entry that every in-sync follower holds, as the leader knows it: a follower
+    /// shows what its read saw only once this covers it (G8: another follower may not have it
+    /// yet). Nil from a leader that does not say.
+    public var committedSeq: Int64?
 
     public init(leader: String, term: Int64, previousSeq: Int64, previousTerm: Int64, entries: [ReplicationEntry],
-                number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now(), inSync: Bool = true) {
+                number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now(), inSync: Bool = true, committedSeq: Int64? = nil) {
+        self.committedSeq = committedSeq
         self.leader = leader
         self.term = term
         self.previousSeq = previousSeq
@@ -75,6 +80,7 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
         case previousTerm = "previous_term"
         case sentAt = "sent_at"
         case inSync = "in_sync"
+        case committedSeq = "committed_seq"
     }
 }
 

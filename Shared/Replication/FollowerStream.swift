@@ -23,6 +23,8 @@ actor FollowerStream {
     let heartbeat: Duration
     let logger: Logger
     let snapshot: @Sendable () async throws -> ReplicationSnapshot
+    /// The leader's commit index, sent with every push.
+    let commitPoint: CommitPoint
 
     private var pending: [ReplicationEntry] = []
     /// How far the follower's log reaches, as it last said; -1 until it has said.
@@ -57,7 +59,8 @@ actor FollowerStream {
 
     init(follower: ReplicaEndpoint, group: ReplicaGroup, log: ReplicationLog,
          tokens: AccessTokens, lease: Duration, heartbeat: Duration, logger: Logger,
-         snapshot: @escaping @Sendable () async throws -> ReplicationSnapshot) {
+         commitPoint: CommitPoint, snapshot: @escaping @Sendable () async throws -> ReplicationSnapshot) {
+        self.commitPoint = commitPoint
         self.follower = follower
         self.group = group
         self.log = log
@@ -172,7 +175,7 @@ actor FollowerStream {
             // First contact: ask where the follower stands before sending anything.
             let last = try await log.lastPosition()
             let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
-                                         number: nextNumber(), inSync: isInSync)
+                                         number: nextNumber(), inSync: isInSync, committedSeq: commitPoint.seq)
             return (try await post("/internal/replication/append", batch, timeout: pushTimeout), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
         }
         let entries: [ReplicationEntry]?
@@ -190,7 +193,7 @@ actor FollowerStream {
         // serve reads again: a full one read from the log may stop short of writes acknowledged
         // while it was out of sync.
         let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
-                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit)
+                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit, committedSeq: commitPoint.seq)
         let ack = try await post("/internal/replication/append", batch, timeout: pushTimeout)
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))

@@ -18,6 +18,8 @@ public actor Replicator: Service {
     nonisolated let settings: Settings
     nonisolated let client: BackendClient
     nonisolated let tokens: AccessTokens
+    /// The commit index: moved here when this replica leads, learned from the leader's pushes when it follows.
+    nonisolated let commitPoint: CommitPoint
     let turn: WriteTurn
     private var position = ReplicationLog.Position.start
     private var lease: ReadLease
@@ -69,10 +71,12 @@ public actor Replicator: Service {
         self.lease = ReadLease(duration: settings.lease)
         let turn = WriteTurn()
         self.turn = turn
+        let commitPoint = CommitPoint()
+        self.commitPoint = commitPoint
         self.streams = group.peers.map {
             FollowerStream(
                 follower: $0, group: group, log: log, tokens: tokens,
-                lease: settings.lease, heartbeat: settings.heartbeat, logger: logger,
+                lease: settings.lease, heartbeat: settings.heartbeat, logger: logger, commitPoint: commitPoint,
                 snapshot: { try await Self.snapshot(turn: turn, log: log, state: state, group: group) })
         }
     }
@@ -173,6 +177,7 @@ public actor Replicator: Service {
             guard CommitRule.mayAcknowledge(inSyncFollowersHoldIt: acknowledged, holders: holders, quorum: group.quorum) else {
                 throw acknowledged ? Self.noMajority(group.me) : NotLeader()
             }
+            commitPoint.advance(to: entry.seq)
         }
         return value
     }
@@ -284,7 +289,7 @@ public actor Replicator: Service {
     /// has nothing to wait for: what it shows, its leader holds. False when this replica stopped
     /// leading meanwhile: the read must not be answered.
     public func acknowledgedWhatReadsShow() async -> Bool {
-        guard await group.isLeader else { return true }
+        guard await group.isLeader else { return await committedWhatReadsShow() }
         if writesBegun > writesEnded {
             // A write in flight may be visible already: wait for it (not for later ones).
             let write = writesBegun
@@ -293,7 +298,25 @@ public actor Replicator: Service {
         let visible = position.seq
         for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return false }
         guard group.quorum.isMet(by: await holders(of: visible)) else { return false }
-        return await group.isLeader
+        guard await group.isLeader else { return false }
+        commitPoint.advance(to: visible)
+        return true
+    }
+
+    /// On a follower (three or more replicas), waits until the leader's commit index covers
+    /// everything a read made just now may show, a lease at most: with two followers, one applies
+    /// an entry before the other has it, and must not show it until both do (G8). With one or two
+    /// replicas there is no other follower to disagree with.
+    private func committedWhatReadsShow() async -> Bool {
+        guard group.usesMajority else { return true }
+        let visible = position.seq
+        let deadline = ContinuousClock.now + settings.lease
+        while commitPoint.seq < visible {
+            // The index arrives with the leader's next push or heartbeat.
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
 
     /// Runs a write's whole attempt (what it asks of other services, its commit, what it tells
@@ -412,6 +435,7 @@ public actor Replicator: Service {
         }
         switch applied {
         case .appended(let last):
+            if let committed = batch.committedSeq { commitPoint.advance(to: committed) }
             if last > position.seq {
                 position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
                 if last % 1000 == 0 { try await turn.run("compacting the log") { try await self.log.compact(keeping: self.settings.logKeep) } }

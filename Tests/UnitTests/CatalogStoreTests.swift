@@ -241,3 +241,46 @@ extension CatalogStoreTests {
         }
     }
 }
+
+extension CatalogStoreTests {
+    /// With two followers, one must not show an entry before the leader says every in-sync
+    /// follower holds it (the commit index it sends with each push): else one follower shows
+    /// version N while the other still shows N - 1 (G8).
+    @Test("a follower of three answers a read only once the leader's commit index covers what it shows")
+    func followerWaitsForCommitIndex() async throws {
+        try await Backend.sqlite.withDatabase { leaderDB in
+            try await Backend.sqlite.withDatabase { followerDB in
+                let leaderStore = CatalogStore(database: leaderDB), followerStore = CatalogStore(database: followerDB)
+                try await leaderStore.prepare()
+                try await followerStore.prepare()
+                let leader = try await Self.leader(leaderDB)
+                for i in 0..<3 {
+                    _ = try await leader.commit(requestID: "k\(i)") { try await leaderStore.purchase(bookID: 1, requestID: "k\(i)", in: $0) }
+                }
+                let entries = try #require(try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100))
+                let peers = ["catalog-1", "catalog-3"].map { ReplicaEndpoint(name: ReplicaName($0)!, url: "http://127.0.0.1:1") }
+                var logger = Logger(label: "test")
+                logger.logLevel = .warning
+                let lease = Duration.milliseconds(500)
+                let follower = Replicator(
+                    group: ReplicaGroup(me: ReplicaName("catalog-2")!, peers: peers), log: ReplicationLog(database: followerDB),
+                    client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(lease: lease), logger: logger,
+                    store: followerStore)
+                try await follower.open()
+                let last = try #require(entries.last?.seq)
+                // The entries arrive, but the leader has heard from only this follower so far.
+                let pushed = try await follower.receive(ReplicationBatch(
+                    leader: "catalog-1", term: 1, previousSeq: 0, previousTerm: 0, entries: entries, number: 1, committedSeq: last - 1))
+                #expect(pushed.accepted && pushed.lastSeq == last)
+                #expect(await follower.canServeReads())
+                let started = ContinuousClock.now
+                await #expect(throws: APIError.self) { try await follower.readCommitted { try await followerStore.book(id: 1) } }
+                #expect(ContinuousClock.now - started >= lease)
+                // The next heartbeat says every in-sync follower holds it all: the read is answered.
+                _ = try await follower.receive(ReplicationBatch(
+                    leader: "catalog-1", term: 1, previousSeq: last, previousTerm: 1, entries: [], number: 2, committedSeq: last))
+                #expect(try await follower.readCommitted { try await followerStore.book(id: 1) }?.quantity == SeedCatalog.books[0].quantity - 3)
+            }
+        }
+    }
+}
