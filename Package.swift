@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "bazar-catalog", targets: ["bazar-catalog"]),
         .executable(name: "bazar-order", targets: ["bazar-order"]),
         .executable(name: "bazar", targets: ["bazar"]),
+        .executable(name: "bazar-lab", targets: ["bazar-lab"]),
     ],
     dependencies: [
         // No default traits: `FullFoundation` and `ConfigurationSupport` link all of Foundation (and
@@ -69,11 +70,15 @@ let package = Package(
         .executableTarget(name: "bazar-order", dependencies: ["OrderService"], path: "Services/Order/Main"),
         // Starts and stops a local cluster of the five processes; used by `bazar up` and the system tests.
         .target(name: "BazarCluster", dependencies: ["BazarReplication"], path: "Tools/Cluster"),
-        // `bazar up`, `bazar load` (load generator) and `bazar bench` (the front end's benchmarks).
-        .executableTarget(
-            name: "bazar",
-            dependencies: ["BazarCluster", .product(name: "Histogram", package: "hdrhistogram-swift")],
-            path: "Tools/Bazar"),
+        // The load generator (closed-loop clients, latency in an HdrHistogram) of `bazar load` and the benchmarks.
+        .target(
+            name: "BazarLoad",
+            dependencies: ["BazarService", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Tools/Load"),
+        // `bazar up` (a local cluster) and `bazar load` (load on a running front end).
+        .executableTarget(name: "bazar", dependencies: ["BazarCluster", "BazarLoad"], path: "Tools/Bazar"),
+        // `bazar-lab bench`: benchmarks that start their own Bazars behind latency proxies (test support).
+        .executableTarget(name: "bazar-lab", dependencies: ["BazarCluster", "BazarLoad", "BazarTestSupport"], path: "Tests/Lab"),
         .testTarget(
             name: "UnitTests",
             dependencies: [

@@ -46,6 +46,8 @@ actor FollowerStream {
     /// The exchange under way, cancelled by `reset` and `stop`: a catch-up push may wait long,
     /// and a new term (or a shutdown) must not wait for it.
     private var inFlight: Task<(ReplicationAck, Sent), any Error>?
+    /// The replicator, which alone changes this replica's role: told when a follower deposes it.
+    private weak var owner: Replicator?
 
     static let batchLimit = 256
     /// How long a follower that is catching up may take over one push or snapshot. No write waits
@@ -69,6 +71,10 @@ actor FollowerStream {
         self.heartbeat = heartbeat
         self.logger = logger
         self.snapshot = snapshot
+    }
+
+    func report(to owner: Replicator) {
+        self.owner = owner
     }
 
     /// A new term of leadership starts from nothing known about the follower.
@@ -243,8 +249,8 @@ actor FollowerStream {
             logger.notice("deposed: a follower knows a newer leader", metadata: [
                 "follower": "\(follower.name)", "term": "\(ack.term)", "leader": "\(ack.leader ?? "")",
             ])
-            await group.stepDown(term: ack.term, leader: theirLeader)
             releaseWaiters(all: true, acknowledged: false)
+            await owner?.deposed(term: ack.term, leader: theirLeader)
             return false
         }
         // An acceptance while following another leader of this term (two may briefly think they

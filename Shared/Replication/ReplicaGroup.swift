@@ -4,7 +4,8 @@ import BazarService
 /// Who leads a replicated service, in which term, as this replica knows it.
 ///
 /// Terms only grow. A replica accepts pushes only from a term at least as new as its own; at the
-/// same term, two replicas that both think they lead settle on the lower-numbered one.
+/// same term, two replicas that both think they lead settle on the lower-numbered one. Only the
+/// `Replicator` changes the role and the term (internal methods); everyone else reads them.
 public actor ReplicaGroup {
     public nonisolated let me: ReplicaName
     public nonisolated let peers: [ReplicaEndpoint]
@@ -38,14 +39,14 @@ public actor ReplicaGroup {
     }
 
     /// Restores the term and the vote stored in the database at start.
-    public func restore(term: Int64, vote: (term: Int64, candidate: ReplicaName)? = nil) {
+    func restore(term: Int64, vote: (term: Int64, candidate: ReplicaName)? = nil) {
         self.term = max(self.term, term)
         self.vote = vote
     }
 
     /// A vote given (and stored) in `term`, which becomes this replica's term; a vote for itself
     /// makes it a candidate that follows nobody.
-    public func recordVote(term: Int64, for candidate: ReplicaName) {
+    func recordVote(term: Int64, for candidate: ReplicaName) {
         self.term = max(self.term, term)
         vote = (term, candidate)
         if candidate == me { leader = nil }
@@ -54,7 +55,7 @@ public actor ReplicaGroup {
 
     /// A newer term heard of without a leader in it (a candidate's vote request): this replica
     /// leads and follows nobody in it yet.
-    public func adopt(term: Int64) {
+    func adopt(term: Int64) {
         guard term > self.term else { return }
         self.term = term
         leader = nil
@@ -67,7 +68,7 @@ public actor ReplicaGroup {
 
     /// A push from `leader` in `term`: follow it unless our term is newer, or unless we lead the
     /// same term and have the lower number.
-    public func observe(leader: ReplicaName, term: Int64, at instant: ContinuousClock.Instant = .now) -> Verdict {
+    func observe(leader: ReplicaName, term: Int64, at instant: ContinuousClock.Instant = .now) -> Verdict {
         guard StepDownRule.follows(leader: leader, term: term, current: self.term, currentLeader: self.leader, me: me) else { return .refused }
         let changed = term > self.term
         self.term = term
@@ -77,13 +78,13 @@ public actor ReplicaGroup {
     }
 
     /// Takes over in `term` (newer than any this replica has seen).
-    public func becomeLeader(term: Int64) {
+    func becomeLeader(term: Int64) {
         self.term = max(self.term, term)
         leader = me
     }
 
     /// A newer term exists (or a lower-numbered leader of ours): stop leading.
-    public func stepDown(term: Int64, leader: ReplicaName?) {
+    func stepDown(term: Int64, leader: ReplicaName?) {
         guard term >= self.term else { return }
         self.term = term
         self.leader = leader == me ? nil : leader

@@ -104,6 +104,8 @@ public actor Replicator: Service {
     public nonisolated func run() async throws {
         await waitUntilOpen()
         let election = LeaderElection(replicator: self, client: client, tokens: tokens, settings: settings, logger: logger)
+        // A follower's answer that deposes this leader is reported here, to the owner of roles.
+        for stream in streams { await stream.report(to: self) }
         await withDiscardingTaskGroup { tasks in
             for stream in streams {
                 tasks.addTask { await stream.run() }
@@ -173,7 +175,8 @@ public actor Replicator: Service {
                 for await acknowledged in tasks { all = all && acknowledged }
                 return all
             }
-            let holders = await holders(of: entry.seq)
+            // (The pair rules count no holders: the in-sync set alone decides.)
+            let holders = group.usesMajority ? await holders(of: entry.seq) : 1
             guard CommitRule.mayAcknowledge(inSyncFollowersHoldIt: acknowledged, holders: holders, quorum: group.quorum) else {
                 throw acknowledged ? Self.noMajority(group.me) : NotLeader()
             }
@@ -297,7 +300,7 @@ public actor Replicator: Service {
         }
         let visible = position.seq
         for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return false }
-        guard group.quorum.isMet(by: await holders(of: visible)) else { return false }
+        if group.usesMajority, !group.quorum.isMet(by: await holders(of: visible)) { return false }
         guard await group.isLeader else { return false }
         commitPoint.advance(to: visible)
         return true
@@ -309,14 +312,8 @@ public actor Replicator: Service {
     /// replicas there is no other follower to disagree with.
     private func committedWhatReadsShow() async -> Bool {
         guard group.usesMajority else { return true }
-        let visible = position.seq
-        let deadline = ContinuousClock.now + settings.lease
-        while commitPoint.seq < visible {
-            // The index arrives with the leader's next push or heartbeat.
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
+        // The index arrives with the leader's next push or heartbeat.
+        return await commitPoint.wait(until: position.seq, timeout: settings.lease)
     }
 
     /// Runs a write's whole attempt (what it asks of other services, its commit, what it tells
@@ -415,6 +412,20 @@ public actor Replicator: Service {
         }
     }
 
+    /// A follower answered from a newer term (or follows a lower-numbered leader of this one):
+    /// this replica stops leading, stores the newer term, and its streams start over.
+    func deposed(term: Int64, leader: ReplicaName?) async {
+        let wasLeader = await group.isLeader, before = await group.term
+        await group.stepDown(term: term, leader: leader)
+        if term > before {
+            do { try await turn.run("storing term \(term)") { try await self.log.storeTerm(term) } } catch {
+                // A vote stores its term again before it is given: the term is only lost, not wrong.
+                logger.warning("could not store the newer term", metadata: ["term": "\(term)", "error": "\(error)"])
+            }
+        }
+        if wasLeader, !(await group.isLeader) { await abandonLeadership() }
+    }
+
     // MARK: Follower
 
     /// Applies a push from the leader. Answers how far this replica's log reaches.
@@ -478,7 +489,8 @@ public actor Replicator: Service {
         var inSyncConfirm = true, confirmations = 1
         for stream in streams {
             if !(await stream.confirmsLeadership(at: now)) { inSyncConfirm = false }
-            if await stream.confirmed(at: now) { confirmations += 1 }
+            // (The pair rules count no confirmations: the in-sync set alone decides.)
+            if group.usesMajority, await stream.confirmed(at: now) { confirmations += 1 }
         }
         return LeaderLease.holds(inSyncFollowersConfirm: inSyncConfirm, confirmations: confirmations, quorum: group.quorum)
     }

@@ -46,12 +46,8 @@ extension FaultSuites {
     /// namespace of its own: cuts, a one-way cut, a split with the front end on the minority side, a
     /// paused leader and the crash scenarios, then G1–G8. `BAZAR_FAULT_SCENARIO` and
     /// `BAZAR_FAULT_STORAGE` narrow them as above.
-    ///
-    /// Run only with `BAZAR_PARTITION_SCENARIOS=1`, not in CI yet: they have not yet passed five
-    /// full runs in a row since their last fix (follower reads wait for the commit index).
     @Suite("G1-G8 under partitions, three replicas each",
-           .enabled(if: NetworkLab.isAvailable, "needs root, ip netns and iptables"),
-           .enabled(if: ProcessInfo.processInfo.environment["BAZAR_PARTITION_SCENARIOS"] == "1", "BAZAR_PARTITION_SCENARIOS=1 runs them"))
+           .enabled(if: NetworkLab.isAvailable, "needs root, ip netns and iptables"))
     struct PartitionFaultTests {
         static let topology = LocalTopology(catalogReplicas: 3, orderReplicas: 3)
         static let scenarios = FaultScenario.partitions(duration: .seconds(CrashFaultTests.seconds), topology: topology).enumerated()

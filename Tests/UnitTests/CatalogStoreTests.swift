@@ -1,5 +1,5 @@
 import BazarModels
-import BazarReplication
+@testable import BazarReplication
 import BazarService
 import Logging
 import Synchronization

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BazarLoad
 import Foundation
 
 /// `bazar load`: drives a running Bazar with concurrent clients and reports throughput and

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BazarLoad
 import BazarCluster
 import BazarReplication
 import BazarService

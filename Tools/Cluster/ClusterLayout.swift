@@ -20,7 +20,7 @@ public struct ClusterLayout: Sendable {
     public var binDirectory: URL
     /// Extra `BAZAR_…` variables for every process (tokens, lease, log level).
     public var environment: [String: String] = [:]
-    /// Replica name to the URL the front end calls it at, when not its own (a `LatencyProxy`).
+    /// Replica name to the URL the front end calls it at, when not its own (a proxy in front of it, in tests and benchmarks).
     public var frontEndRoutes: [String: String] = [:]
     /// Member name to the address it listens and is reached at, when not `host` (each member in
     /// a network namespace of its own has its own address).
@@ -35,17 +35,6 @@ public struct ClusterLayout: Sendable {
         orderPorts = topology.orderPorts
         self.dataDirectory = dataDirectory
         self.binDirectory = binDirectory
-    }
-
-    /// A layout of `topology`'s replica counts on free loopback ports, with its data in a new
-    /// temporary directory: for tests and benchmarks that run beside anything else.
-    public static func scratch(binDirectory: URL, label: String, topology: LocalTopology = .standard) -> ClusterLayout {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-\(label)-\(UUID().uuidString.prefix(8))")
-        var layout = ClusterLayout(topology: topology, dataDirectory: data, binDirectory: binDirectory)
-        layout.frontPort = FreePort.next()
-        layout.catalogPorts = topology.catalogPorts.map { _ in FreePort.next() }
-        layout.orderPorts = topology.orderPorts.map { _ in FreePort.next() }
-        return layout
     }
 
     public struct Member: Sendable, Hashable {

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// Finds the service executables: next to `bazar` itself (where `swift build` puts them), or
+/// Finds the service executables: next to the running tool (`bazar`, `bazar-lab`) (where `swift build` puts them), or
 /// in `BAZAR_BIN_DIR`. Inside a checkout, missing ones are built first.
-enum ServiceBinaries {
-    static let names = ["bazar-front", "bazar-catalog", "bazar-order"]
+public enum ServiceBinaries {
+    public static let names = ["bazar-front", "bazar-catalog", "bazar-order"]
 
-    static func locate() throws -> URL {
+    public static func locate() throws -> URL {
         if let configured = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"] {
             return URL(fileURLWithPath: configured, isDirectory: true)
         }
@@ -14,11 +14,11 @@ enum ServiceBinaries {
         let missing = names.filter { !FileManager.default.isExecutableFile(atPath: own.appendingPathComponent($0).path) }
         guard !missing.isEmpty else { return own }
         guard FileManager.default.fileExists(atPath: "Package.swift") else {
-            throw ValidationError("\(missing.joined(separator: ", ")) not found next to bazar; set BAZAR_BIN_DIR")
+            throw ValidationError("\(missing.joined(separator: ", ")) not found next to \(own.path); set BAZAR_BIN_DIR")
         }
         let configuration = own.lastPathComponent == "release" ? "release" : "debug"
         for name in missing {
-            say("building \(name) (\(configuration)) …")
+            FileHandle.standardOutput.write(Data("building \(name) (\(configuration)) …\n".utf8))
             let build = Process()
             build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             build.arguments = ["swift", "build", "-c", configuration, "--product", name]

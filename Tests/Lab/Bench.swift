@@ -1,9 +1,11 @@
 import ArgumentParser
 import BazarCluster
+import BazarLoad
 import BazarService
+import BazarTestSupport
 import Foundation
 
-/// `bazar bench`: the front end's benchmarks. Each case starts its own local Bazar (SQLite, free
+/// `bazar-lab bench`: the front end's benchmarks. Each case starts its own local Bazar (SQLite, free
 /// ports), loads it with `bazar load`'s generator, and stops it; the results are Markdown tables.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,22 +7,36 @@ import Synchronization
 
 /// What a load run sends: closed-loop clients, each sending its next request when the last
 /// one is answered, picking requests from a weighted mix.
-struct LoadPlan: Sendable {
-    enum Operation: String, Sendable, CaseIterable {
+public struct LoadPlan: Sendable {
+    public enum Operation: String, Sendable, CaseIterable {
         case info, search, purchase, restock
     }
 
-    var url: String
-    var concurrency: Int
-    var duration: Duration
-    var warmup: Duration
-    var mix: [(operation: Operation, weight: Int)]
-    var books: ClosedRange<Int>
-    var topics: [String]
-    var adminToken: String?
+    public var url: String
+    public var concurrency: Int
+    public var duration: Duration
+    public var warmup: Duration
+    public var mix: [(operation: Operation, weight: Int)]
+    public var books: ClosedRange<Int>
+    public var topics: [String]
+    public var adminToken: String?
+
+    public init(
+        url: String, concurrency: Int, duration: Duration, warmup: Duration, mix: [(operation: Operation, weight: Int)],
+        books: ClosedRange<Int>, topics: [String], adminToken: String?
+    ) {
+        self.url = url
+        self.concurrency = concurrency
+        self.duration = duration
+        self.warmup = warmup
+        self.mix = mix
+        self.books = books
+        self.topics = topics
+        self.adminToken = adminToken
+    }
 
     /// Parses `info=90,search=9,purchase=1`.
-    static func parseMix(_ text: String) throws -> [(operation: Operation, weight: Int)] {
+    public static func parseMix(_ text: String) throws -> [(operation: Operation, weight: Int)] {
         let mix = try text.split(separator: ",").map { item -> (operation: Operation, weight: Int) in
             let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let operation = Operation(rawValue: parts[0]), let weight = Int(parts[1]), weight >= 0 else {
@@ -35,39 +49,39 @@ struct LoadPlan: Sendable {
     }
 }
 
-struct LoadError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct LoadError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// What a load run measured.
-struct LoadReport: Codable, Sendable {
-    var requests: Int
-    var seconds: Double
-    var throughput: Double
+public struct LoadReport: Codable, Sendable {
+    public var requests: Int
+    public var seconds: Double
+    public var throughput: Double
     /// Latency percentiles in milliseconds.
-    var p50: Double
-    var p90: Double
-    var p99: Double
-    var p999: Double
-    var max: Double
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
     /// HTTP status (or "no answer") to count.
-    var statuses: [String: Int]
+    public var statuses: [String: Int]
     /// `X-Cache` HIT and MISS counts on reads.
-    var cacheHits: Int
-    var cacheMisses: Int
+    public var cacheHits: Int
+    public var cacheMisses: Int
     /// `X-Served-By` to count.
-    var servedBy: [String: Int]
+    public var servedBy: [String: Int]
 
-    var hitRatio: Double { cacheHits + cacheMisses == 0 ? 0 : Double(cacheHits) / Double(cacheHits + cacheMisses) }
-    var failures: Int { statuses.filter { !$0.key.hasPrefix("2") && $0.key != "409" }.values.reduce(0, +) }
+    public var hitRatio: Double { cacheHits + cacheMisses == 0 ? 0 : Double(cacheHits) / Double(cacheHits + cacheMisses) }
+    public var failures: Int { statuses.filter { !$0.key.hasPrefix("2") && $0.key != "409" }.values.reduce(0, +) }
 
-    func share(of replica: String) -> Double {
+    public func share(of replica: String) -> Double {
         let total = servedBy.values.reduce(0, +)
         return total == 0 ? 0 : Double(servedBy[replica, default: 0]) / Double(total)
     }
 
-    var summary: String {
+    public var summary: String {
         let statusList = statuses.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         let served = servedBy.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         return """
@@ -79,11 +93,11 @@ struct LoadReport: Codable, Sendable {
         """
     }
 
-    static func ms(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
+    public static func ms(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
 }
 
 /// Runs a `LoadPlan` against a front end and measures it (latency in an HdrHistogram).
-enum LoadGenerator {
+public enum LoadGenerator {
     /// One client's tally; merged at the end.
     struct Tally: Sendable {
         var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
@@ -107,7 +121,7 @@ enum LoadGenerator {
     }
 
     /// Runs the plan; `progress` gets a line every second.
-    static func run(_ plan: LoadPlan, progress: @escaping @Sendable (String) -> Void) async throws -> LoadReport {
+    public static func run(_ plan: LoadPlan, progress: @escaping @Sendable (String) -> Void) async throws -> LoadReport {
         let client = BackendClient(connectionsPerHost: plan.concurrency)
         do {
             let report = try await run(plan, client: client, progress: progress)
@@ -219,4 +233,9 @@ extension LoadPlan {
         }
         return mix[0].operation
     }
+}
+
+/// Prints a progress line at once, even when output goes to a file or a pipe.
+public func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

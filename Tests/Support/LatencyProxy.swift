@@ -1,3 +1,4 @@
+import BazarCluster
 import BazarService
 import Foundation
 import HTTPTypes
