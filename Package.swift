@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FrontService", "CatalogService", "OrderService", "BazarCluster", "BazarHarness", "BazarTestSupport",
+                "FrontService", "CatalogService", "OrderService", "BazarCluster", "BazarHarness", "BazarTestSupport", "BazarLoad",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -92,7 +92,7 @@ let package = Package(
         // target links it.
         .target(name: "BazarTestSupport", dependencies: ["BazarCluster"], path: "Tests/Support"),
         // Fault injection: concurrent clients, faults on real processes and networks, checks of G1-G8.
-        .target(name: "BazarHarness", dependencies: ["BazarCluster", "BazarTestSupport"], path: "Tests/Harness"),
+        .target(name: "BazarHarness", dependencies: ["BazarCluster", "BazarTestSupport", "BazarLoad"], path: "Tests/Harness"),
         .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness", "BazarTestSupport"], path: "Tests/SystemTests"),
     ]
 )

@@ -1,3 +1,4 @@
+import BazarLoad
 import Foundation
 
 // Linearizability checker for ONE book's history (G8).
@@ -604,19 +605,6 @@ public enum LinearizabilityChecker {
     x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
     x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
     return x ^ (x >> 31)
-}
-
-/// SplitMix64: a seeded generator, so that the same seed gives the same numbers on every run.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Open-addressing set of (bitset, state) pairs stored flat in one array: no allocation per entry.

@@ -6,7 +6,7 @@ import BazarTestSupport
 import Foundation
 
 /// `bazar-lab bench`: the front end's benchmarks. Each case starts its own local Bazar (SQLite, free
-/// ports), loads it with `bazar load`'s generator, and stops it; the results are Markdown tables.
+/// ports), loads it with the load generator (Tools/Load), and stops it; the results are Markdown tables.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the front end: cache on and off, balancing policies with one slowed replica, connection pool sizes.")
@@ -54,7 +54,7 @@ struct Bench: AsyncParsableCommand {
             say("case: cache \(label)")
             let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "\(capacity)"],
                                            mix: "info=90,search=9,purchase=1", concurrency: concurrency)
-            rows.append("| \(label) | \(Int(result.throughput)) | \(String(format: "%.1f %%", result.hitRatio * 100)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(LoadReport.ms(result.p999)) | \(result.failures) |")
+            rows.append("| \(label) | \(Int(result.throughput)) | \(String(format: "%.1f %%", result.hitRatio * 100)) | \(LoadResult.ms(result.overall.p50)) | \(LoadResult.ms(result.overall.p90)) | \(LoadResult.ms(result.overall.p99)) | \(LoadResult.ms(result.overall.p999)) | \(result.errors) |")
         }
         return rows
     }
@@ -71,7 +71,7 @@ struct Bench: AsyncParsableCommand {
             say("case: policy \(policy), catalog-2 slowed by \(slowMs) ms")
             let result = try await measure(binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_CATALOG_POLICY": policy.rawValue],
                                            mix: "info=100", concurrency: concurrency, catalogDelays: ["catalog-2": .milliseconds(slowMs)])
-            rows.append("| \(policy) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(String(format: "%.1f %%", result.share(of: "catalog-2") * 100)) | \(result.failures) |")
+            rows.append("| \(policy) | \(Int(result.throughput)) | \(LoadResult.ms(result.overall.p50)) | \(LoadResult.ms(result.overall.p90)) | \(LoadResult.ms(result.overall.p99)) | \(String(format: "%.1f %%", result.share(of: "catalog-2") * 100)) | \(result.errors) |")
         }
         return rows
     }
@@ -94,7 +94,7 @@ struct Bench: AsyncParsableCommand {
                     binDirectory, environment: ["BAZAR_CACHE_CAPACITY": "0", "BAZAR_BACKEND_CONNECTIONS": "\(connections)"],
                     mix: "info=100", concurrency: clients,
                     catalogDelays: delay == .zero ? [:] : ["catalog-1": delay, "catalog-2": delay])
-                rows.append("| \(connections) | \(where_) | \(Int(result.throughput)) | \(LoadReport.ms(result.p50)) | \(LoadReport.ms(result.p90)) | \(LoadReport.ms(result.p99)) | \(result.failures) |")
+                rows.append("| \(connections) | \(where_) | \(Int(result.throughput)) | \(LoadResult.ms(result.overall.p50)) | \(LoadResult.ms(result.overall.p90)) | \(LoadResult.ms(result.overall.p99)) | \(result.errors) |")
             }
         }
         return rows
@@ -104,13 +104,13 @@ struct Bench: AsyncParsableCommand {
     /// slowed down), loads it, stops it.
     func measure(
         _ binDirectory: URL, environment: [String: String], mix: String, concurrency: Int, catalogDelays: [String: Duration] = [:]
-    ) async throws -> LoadReport {
+    ) async throws -> LoadResult {
         var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "bench")
         layout.environment = environment.merging(["BAZAR_LOG_LEVEL": "warning"]) { $1 }
         let plan = LoadPlan(
-            url: layout.url(of: "front"), concurrency: concurrency, duration: .seconds(duration), warmup: .seconds(warmup),
-            mix: try LoadPlan.parseMix(mix), books: 1...7, topics: ["distributed systems", "undergraduate school"], adminToken: nil)
-        let load: @Sendable (ClusterLayout) async throws -> LoadReport = { layout in
+            url: layout.url(of: "front"), workload: try Workload(seed: 1, mix: Workload.parseMix(mix), books: 1...7, zipfExponent: 0),
+            pacing: .closed(clients: concurrency), warmup: .seconds(warmup), duration: .seconds(duration))
+        let load: @Sendable (ClusterLayout) async throws -> LoadResult = { layout in
             let cluster = LocalCluster(layout: layout)
             do {
                 try await cluster.startAll()
@@ -121,7 +121,7 @@ struct Bench: AsyncParsableCommand {
                         .PATCH, layout.url(of: "front") + "/books/\(book)", body: .init(string: #"{"quantity": 1000000}"#), timeout: .seconds(10))
                     guard reply.isSuccess else { throw LoadError("setting the stock of book \(book) answered \(reply.status)") }
                 }
-                let report = try await LoadGenerator.run(plan) { say($0) }
+                let report = try await LoadRunner.run(plan) { say($0) }
                 say(report.summary)
                 await cluster.stopAll()
                 try? FileManager.default.removeItem(at: layout.dataDirectory)

@@ -1,4 +1,5 @@
 import BazarHarness
+import BazarLoad
 import Foundation
 import Testing
 
