@@ -260,6 +260,14 @@ public struct CacheInvalidation: Codable, Hashable, Sendable {
     }
 }
 
+/// The books that changed while the previous batch of invalidations was on its way, sent to a
+/// front end together (`POST /internal/cache/invalidate` takes a batch or a single notice).
+public struct CacheInvalidationBatch: Codable, Hashable, Sendable {
+    public var items: [CacheInvalidation]
+
+    public init(items: [CacheInvalidation]) { self.items = items }
+}
+
 /// The catalog leader's heartbeat to a front end: the front may serve from its cache for one
 /// lease from `sentAt`. A leader that cannot deliver an invalidation waits that long before it
 /// answers the write, so a front it cannot reach has stopped using its cache by then.

@@ -2,6 +2,7 @@ import BazarModels
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Turns every error into the contract's error body: unknown routes into 404 `not_found`, known
 /// paths with the wrong method into 405, anything unexpected into a logged 500. Also gives every
@@ -51,12 +52,15 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
     }
 }
 
-/// Request ids: random, short, and safe in a header.
+/// Request ids: unique, short, and safe in a header. A random prefix drawn once per process and
+/// a counter: unique across restarts (a purchase without an `Idempotency-Key` gets its request id
+/// from here, and a repeat must not match another's), without two random draws (system calls)
+/// per request on the hot path.
 public enum RequestIdentifier {
+    private static let prefix = String(UInt64.random(in: .min ... .max), radix: 36)
+    private static let counter = Atomic<UInt64>(0)
+
     public static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
-        let second = generator.next() as UInt64
-        return String(value, radix: 36) + String(second, radix: 36)
+        prefix + "-" + String(counter.add(1, ordering: .relaxed).newValue, radix: 36)
     }
 }

@@ -10,6 +10,8 @@ public struct ScenarioReport: Sendable, CustomStringConvertible {
     public var errors: Int
     public var errorsOutsideFailover: Int
     public var requestsOutsideFailover: Int
+    /// The first errors outside the failover windows: when (seconds from the first request), what, and the answer.
+    public var errorsOutsideFailoverSample: [String] = []
     public var purchasesAcknowledged: Int
     public var outOfStock: Int
     public var convergedAfter: Duration?
@@ -151,6 +153,11 @@ struct GuaranteeCheck {
         return ScenarioReport(
             scenario: scenario, violations: violations, requests: frontEvents.count, errors: errors.count,
             errorsOutsideFailover: outside.filter(\.isError).count, requestsOutsideFailover: outside.count,
+            errorsOutsideFailoverSample: outside.filter(\.isError).prefix(10).map { event in
+                let origin = frontEvents.map(\.start).min() ?? event.start
+                return String(format: "%.3f–%.3f s ", (event.start - origin).seconds, (event.end - origin).seconds)
+                    + "c\(event.client) \(event.operation) book \(event.book) → \(event.status.map(String.init) ?? "no answer")"
+            },
             purchasesAcknowledged: acknowledgedOrders.count,
             outOfStock: events.filter { $0.operation == .purchase && $0.status == 409 }.count,
             convergedAfter: finals.convergedAfter, leaders: leaderships.leaders,

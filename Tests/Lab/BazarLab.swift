@@ -6,6 +6,6 @@ import ArgumentParser
 struct BazarLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bazar-lab",
-        abstract: "Experiments on scratch local Bazars: the front end's benchmarks.",
-        subcommands: [Bench.self])
+        abstract: "Experiments on scratch local Bazars: the front end's benchmarks, the performance report.",
+        subcommands: [Bench.self, PerformanceReport.self])
 }

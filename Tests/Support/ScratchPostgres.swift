@@ -26,7 +26,9 @@ public struct ScratchPostgres: Sendable {
 
     /// `lab`, if given (an address of this host and its subnet, `10.1.2.1` and `10.1.2.0/24`), is
     /// a second address the server listens on, trusting its subnet: for replicas in a `NetworkLab`.
-    public static func start(alsoOn lab: (address: String, subnet: String)? = nil) throws -> ScratchPostgres {
+    /// Tests run it without fsync (what they check does not depend on it); `durable` keeps
+    /// PostgreSQL's defaults, for measurements.
+    public static func start(alsoOn lab: (address: String, subnet: String)? = nil, durable: Bool = false) throws -> ScratchPostgres {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let asRoot = getuid() == 0
@@ -44,7 +46,7 @@ public struct ScratchPostgres: Sendable {
         }
         try run(binDirectory + "/pg_ctl", [
             "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-t", "60",
-            "-o", "-p \(port) -k \(directory.path) -c listen_addresses=\(listen) -c fsync=off -c max_connections=300",
+            "-o", "-p \(port) -k \(directory.path) -c listen_addresses=\(listen)\(durable ? "" : " -c fsync=off") -c max_connections=300",
             "start",
         ], asPostgres: asRoot)
         // Who started it: a later run stops it if this process died without doing so.

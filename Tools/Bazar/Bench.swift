@@ -78,6 +78,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Start local Bazars and measure the cases of the performance report against ceilings measured in the same run.")
     var ceilings = false
 
+    @Option(help: "With --ceilings: how many times each figure and its ceiling are measured in turn (the medians are kept).")
+    var rounds = 3
+
     @Flag(help: "Start local Bazars and measure clients 1, 5, 16, 64 × purchase share 0–80 % × cache on and off.")
     var sweep = false
 
@@ -91,7 +94,7 @@ struct Bench: AsyncParsableCommand {
     var pgbench = ProcessInfo.processInfo.environment["BAZAR_PGBENCH"] ?? "/usr/lib/postgresql/15/bin/pgbench"
 
     func validate() throws {
-        guard clients >= 1, duration >= 1, warmup >= 0, maxInFlight >= 1, stockFloor >= 0 else {
+        guard clients >= 1, duration >= 1, warmup >= 0, maxInFlight >= 1, stockFloor >= 0, rounds >= 1 else {
             throw ValidationError("--clients, --duration and --max-in-flight must be at least 1; --warmup and --stock-floor at least 0")
         }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of requests per second") }
@@ -144,7 +147,7 @@ struct Bench: AsyncParsableCommand {
     /// One run against the front end at `url`, with the stock check when the workload buys.
     func measure(
         url: String, label: String, workload given: Workload? = nil, pacing: LoadPlan.Pacing? = nil, infoPath: String = "/info/",
-        checkStock: Bool = true
+        checkStock: Bool = true, cpuOf bazar: LocalBazar? = nil
     ) async throws -> LoadResult {
         let client = BackendClient(connectionsPerHost: 4)
         defer { Task { try? await client.http.shutdown() } }
@@ -166,8 +169,15 @@ struct Bench: AsyncParsableCommand {
             warmup: .seconds(warmup), duration: .seconds(duration), requests: requests, adminToken: adminToken)
         plan.infoPath = infoPath
         say("\(label.isEmpty ? "bench" : label): \(Self.describe(plan)) against \(base)")
-        var result = try await LoadRunner.run(plan) { say($0) }
+        let start = CPUStart()
+        var result = try await LoadRunner.run(plan, measuring: {
+            if let bazar { await start.set(bazar.cpuSeconds()) }
+        }, progress: { say($0) })
         result.label = label
+        if let bazar, result.overall.requests > 0 {
+            let before = await start.seconds, after = await bazar.cpuSeconds()
+            for (member, used) in after { result.cpuPerRequest[member] = (used - before[member, default: used]) * 1000 / Double(result.overall.requests) }
+        }
         if let stock { result.stockCheck = try await stock.verify(result.effects, client: client) }
         say(result.summary)
         return result
@@ -230,4 +240,10 @@ struct Bench: AsyncParsableCommand {
         let date = ISO8601DateFormatter().string(from: Date())
         return "Machine: \(cores) cores (\(model)), \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB; \(build) build of bazar; the load generator and every service on this one machine; \(date)."
     }
+}
+
+/// The members' CPU seconds when a run's measured part began.
+actor CPUStart {
+    var seconds: [String: Double] = [:]
+    func set(_ seconds: [String: Double]) { self.seconds = seconds }
 }

@@ -3,6 +3,9 @@ import BazarLoad
 import BazarReplication
 import BazarService
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A local Bazar that `bazar bench --ceilings` and `--sweep` start for a measurement and stop
 /// after it: the standard two and two replicas on the bench's ports, its data in a temporary
@@ -27,6 +30,21 @@ struct LocalBazar: Sendable {
         }
         guard let resident = kilobytes("VmRSS"), let peak = kilobytes("VmHWM") else { return nil }
         return (resident / 1024, peak / 1024)
+    }
+
+    /// CPU seconds (user and system) each member has used so far.
+    func cpuSeconds() async -> [String: Double] {
+        var seconds: [String: Double] = [:]
+        for member in members {
+            guard let pid = await cluster.pid(of: member),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { continue }
+            // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            seconds[member] = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        return seconds
     }
 
     static func with<T: Sendable>(

@@ -73,6 +73,17 @@ public struct BenchReport: Codable, Sendable {
             for figure in memory { lines.append("| \(figure.member) | \(String(format: "%.1f", figure.idleMB)) MB | \(String(format: "%.1f", figure.peakMB)) MB |") }
             lines.append("")
         }
+        let profiled = runs.filter { !$0.cpuPerRequest.isEmpty }
+        if !profiled.isEmpty {
+            let members = Set(profiled.flatMap(\.cpuPerRequest.keys)).sorted()
+            lines += ["## CPU per request", "", "Milliseconds of CPU (user and system) each process spent per measured request:", "",
+                      "| run | " + members.joined(separator: " | ") + " | all |", "|---|" + members.map { _ in "---:|" }.joined() + "---:|"]
+            for run in profiled {
+                let cells = members.map { run.cpuPerRequest[$0].map { String(format: "%.2f", $0) } ?? "—" }
+                lines.append("| \(run.label) | " + cells.joined(separator: " | ") + " | \(String(format: "%.2f", run.cpuPerRequest.values.reduce(0, +))) |")
+            }
+            lines.append("")
+        }
         if !runs.isEmpty {
             lines += ["## Runs", "", Self.runHeader, Self.runRule]
             lines += runs.map(Self.runRow)
@@ -88,10 +99,10 @@ public struct BenchReport: Codable, Sendable {
         return lines.joined(separator: "\n")
     }
 
-    static let runHeader = "| run | pacing | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | hit ratio | sold | out of stock | served by | G1 |"
-    static let runRule = "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    public static let runHeader = "| run | pacing | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | hit ratio | sold | out of stock | served by | G1 |"
+    public static let runRule = "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 
-    static func runRow(_ run: LoadResult) -> String {
+    public static func runRow(_ run: LoadResult) -> String {
         let served = run.servedBy.sorted { $0.key < $1.key }.map { "\($0.key) \(percent(run.share(of: $0.key)))" }.joined(separator: ", ")
         let o = run.overall
         return "| \(run.label) | \(run.pacing) | \(Int(o.throughput)) | \(LoadResult.ms(o.p50)) | \(LoadResult.ms(o.p90)) | \(LoadResult.ms(o.p99)) | \(LoadResult.ms(o.p999)) | \(LoadResult.ms(o.max)) | \(o.errors) | \(percent(run.hitRatio)) | \(run.purchases) | \(run.outOfStock) | \(served) | \(run.stockCheck ?? "—") |"
@@ -105,35 +116,46 @@ public struct BenchReport: Codable, Sendable {
 
     // MARK: HTML
 
-    /// One page, no assets from elsewhere: the tables and SVG plots.
-    public func html() -> String {
-        var body = ["<h1>Bazar benchmark</h1>", "<p>\(Self.escape(machine))</p>", "<p>Command: <code>\(Self.escape(command))</code></p>"]
+    /// The report's plots as SVG documents, each with a file name: the ceilings, the sweep's
+    /// throughput and latency against the purchase share, or each run's latency by kind.
+    public func plots() -> [(name: String, svg: String)] {
+        var plots: [(name: String, svg: String)] = []
         if !ceilings.isEmpty {
-            body.append("<h2>Against the ceilings</h2>")
-            body.append(SVGPlot.bars(
-                title: "Bazar as a share of its ceiling (the line: the goal)",
-                bars: ceilings.compactMap { row in row.ratio.map { (row.name, $0 * 100, row.goal.map { $0 * 100 }) } }, unit: "%"))
+            plots.append(("ceilings", SVGPlot.bars(
+                title: "Bazar as a share of its ceiling (the dashed line: the goal)",
+                bars: ceilings.compactMap { row in row.ratio.map { (row.name, $0 * 100, row.goal.map { $0 * 100 }) } }, unit: "%")))
         }
         if sweep {
-            body.append("<h2>The sweep</h2>")
             for cache in ["cache on", "cache off"] {
                 let series = sweepSeries(cache: cache)
                 guard !series.isEmpty else { continue }
-                body.append(SVGPlot.lines(title: "Throughput against purchase share, \(cache)", xLabel: "purchase share (%)", yLabel: "req/s",
-                                          series: series.map { ($0.name, $0.points.map { ($0.share, $0.run.throughput) }) }))
-                body.append(SVGPlot.lines(title: "p50 latency against purchase share, \(cache)", xLabel: "purchase share (%)", yLabel: "ms",
-                                          series: series.map { ($0.name, $0.points.map { ($0.share, $0.run.overall.p50) }) }))
-                body.append(SVGPlot.lines(title: "p99 latency against purchase share, \(cache)", xLabel: "purchase share (%)", yLabel: "ms",
-                                          series: series.map { ($0.name, $0.points.map { ($0.share, $0.run.overall.p99) }) }))
+                let slug = cache.replacingOccurrences(of: " ", with: "-")
+                plots.append(("sweep-throughput-\(slug)", SVGPlot.lines(
+                    title: "Throughput against purchase share, \(cache)", xLabel: "purchase share (%)", yLabel: "req/s",
+                    series: series.map { ($0.name, $0.points.map { ($0.share, $0.run.throughput) }) })))
+                plots.append(("sweep-p50-\(slug)", SVGPlot.lines(
+                    title: "p50 latency against purchase share, \(cache)", xLabel: "purchase share (%)", yLabel: "ms",
+                    series: series.map { ($0.name, $0.points.map { ($0.share, $0.run.overall.p50) }) })))
+                plots.append(("sweep-p99-\(slug)", SVGPlot.lines(
+                    title: "p99 latency against purchase share, \(cache)", xLabel: "purchase share (%)", yLabel: "ms",
+                    series: series.map { ($0.name, $0.points.map { ($0.share, $0.run.overall.p99) }) })))
             }
-        } else if !runs.isEmpty {
-            body.append("<h2>Latency by kind of request</h2>")
-            for run in runs {
-                body.append(SVGPlot.groupedBars(
+        } else {
+            for (index, run) in runs.enumerated() {
+                plots.append(("run-\(index + 1)", SVGPlot.groupedBars(
                     title: "\(run.label.isEmpty ? "run" : run.label): latency percentiles (ms)",
-                    groups: run.kinds.sorted { $0.key < $1.key }.map { ($0.key, [("p50", $0.value.p50), ("p90", $0.value.p90), ("p99", $0.value.p99), ("p99.9", $0.value.p999)]) }))
+                    groups: run.kinds.sorted { $0.key < $1.key }.map {
+                        ($0.key, [("p50", $0.value.p50), ("p90", $0.value.p90), ("p99", $0.value.p99), ("p99.9", $0.value.p999)])
+                    })))
             }
         }
+        return plots.filter { !$0.svg.isEmpty }
+    }
+
+    /// One page, no assets from elsewhere: the plots and the tables.
+    public func html() -> String {
+        var body = ["<h1>Bazar benchmark</h1>", "<p>\(Self.escape(machine))</p>", "<p>Command: <code>\(Self.escape(command))</code></p>"]
+        body += plots().map(\.svg)
         body.append(Self.htmlTable(markdown()))
         return """
         <!doctype html>

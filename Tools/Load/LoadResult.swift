@@ -64,6 +64,9 @@ public struct LoadResult: Codable, Sendable {
     public var stockCheck: String?
     /// What the writes of the whole run, warm-up included, did to each book's stock.
     public var effects = WriteEffects()
+    /// CPU time each member of a local Bazar spent per measured request, in milliseconds (when
+    /// the bench started the Bazar and could read its processes).
+    public var cpuPerRequest: [String: Double] = [:]
 
     public var hitRatio: Double { cacheHits + cacheMisses == 0 ? 0 : Double(cacheHits) / Double(cacheHits + cacheMisses) }
     public var throughput: Double { overall.throughput }

@@ -54,7 +54,10 @@ public struct LoadError: Error, CustomStringConvertible {
 /// Runs a `LoadPlan` and measures it: latency per request kind in HdrHistograms (microseconds),
 /// statuses, cache hits, the replicas that answered, and what purchases and restocks took and added.
 public enum LoadRunner {
-    public static func run(_ plan: LoadPlan, progress: @escaping @Sendable (String) -> Void) async throws -> LoadResult {
+    /// Runs the plan; `measuring` is called when the warm-up is over and the measured part begins.
+    public static func run(
+        _ plan: LoadPlan, measuring: @Sendable () async -> Void = {}, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> LoadResult {
         guard plan.duration != nil || plan.requests != nil else { throw LoadError("a run needs a duration or a request count") }
         let clients = switch plan.pacing {
         case .closed(let clients): clients
@@ -68,6 +71,7 @@ public enum LoadRunner {
                 progress("warming up for \(plan.warmup) …")
                 warmup = try await phase(plan, client: client, next: next, duration: plan.warmup, requests: nil, progress: nil)
             }
+            await measuring()
             let started = ContinuousClock.now
             let tally = try await phase(plan, client: client, next: next, duration: plan.duration, requests: plan.requests, progress: progress)
             let seconds = (ContinuousClock.now - started).seconds

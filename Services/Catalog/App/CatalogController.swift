@@ -36,14 +36,24 @@ struct CatalogController: Sendable {
                     let committed = try await replicator.commit(requestID: purchase.requestID) { db in
                         try await store.purchase(bookID: id, requestID: purchase.requestID, in: db)
                     }
-                    // A sale changed the book (a refusal did not): the front ends hear of it first.
-                    if case .sold(let receipt) = committed.answer {
+                    // A sale changed the book: the front ends hear of it first.
+                    switch committed.answer {
+                    case .sold(let receipt):
                         if let book = committed.operation?.book {
                             await notifier.bookChanged(book)
                         } else if let book = try await store.book(id: receipt.bookID) {
                             // A repeat: the first attempt may have died before the front ends heard of it.
                             await notifier.bookChanged(book)
                         }
+                    case .outOfStock:
+                        // A refusal shows the sale that took the last copy, which may still be on
+                        // its way to the front ends (its writer waits for the next batch): they hear
+                        // of the book's current version first, or a read after this answer could
+                        // show the copy as still there (G8). Batched, so a burst of refusals costs
+                        // one exchange, not one each.
+                        if let book = try await store.book(id: id) { await notifier.bookChanged(book) }
+                    case .notFound:
+                        break
                     }
                     return committed.answer
                 }

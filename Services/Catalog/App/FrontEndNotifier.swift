@@ -19,19 +19,28 @@ struct FrontEndNotifier: Service {
 
     var headers: [(String, String)] { tokens.internalAuthorization.map { [("Authorization", $0)] } ?? [] }
 
+    /// Books changed and not yet delivered, batched while a delivery is under way.
+    let batches = InvalidationBatches()
+
+    /// Returns once every front end has dropped `book`'s entries (or a lease has passed).
     func bookChanged(_ book: Book) async {
+        guard case .send(let books, let since) = await batches.join(book) else { return }
         await withDiscardingTaskGroup { group in
             for front in frontEnds {
-                group.addTask { await tell(front, book) }
+                group.addTask { await tell(front, books, giveUp: since + lease) }
             }
         }
+        await batches.delivered()
     }
 
-    /// Retries until the front end has the invalidation, or until a lease has passed.
-    func tell(_ front: String, _ book: Book) async {
-        let giveUp = ContinuousClock.now + lease
+    /// Retries until the front end has the invalidations, or until `giveUp` (a lease after the
+    /// first of their writers asked).
+    func tell(_ front: String, _ books: [Book], giveUp: ContinuousClock.Instant) async {
         while ContinuousClock.now < giveUp {
-            let notice = CacheInvalidation(bookID: book.id, topic: book.topic, version: book.version, sentAt: ReplicationBatch.now())
+            let sentAt = ReplicationBatch.now()
+            let notice = CacheInvalidationBatch(items: books.map {
+                CacheInvalidation(bookID: $0.id, topic: $0.topic, version: $0.version, sentAt: sentAt)
+            })
             if let body = try? JSONResponse.encode(notice),
                let reply = try? await client.send(.POST, front + "/internal/cache/invalidate", body: body, headers: headers,
                                                   timeout: min(lease / 2, giveUp - .now)),
@@ -41,7 +50,7 @@ struct FrontEndNotifier: Service {
             try? await Task.sleep(for: .milliseconds(20))
         }
         logger.warning("front end unreachable for a whole lease: answering without its invalidation", metadata: [
-            "front": "\(front)", "book": "\(book.id)",
+            "front": "\(front)", "books": "\(books.map(\.id))",
         ])
     }
 

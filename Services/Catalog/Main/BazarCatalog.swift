@@ -14,6 +14,7 @@ struct BazarCatalog: AsyncParsableCommand {
     @OptionGroup var catalog: CatalogOptions
 
     func run() async throws {
+        ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
         let app = try await buildCatalogApplication(try catalog.resolve(server: server, replica: replica))
         try await app.runService()

@@ -33,6 +33,7 @@ struct FrontController: Sendable {
             guard case .info(let info) = answer.value else { throw APIError(.internalError, "cache mix-up") }
             var fields = headers(answer)
             if let version = answer.versions[id] { fields[.xBookVersion] = String(version) }
+            if let body = answer.body { return JSONResponse.raw(body, status: .ok, headers: fields) }
             return JSONResponse.make(info, headers: fields)
         }
         routes.post("/purchase/:id") { request, context in
@@ -71,7 +72,11 @@ struct FrontController: Sendable {
         }
         routes.post("/internal/cache/invalidate") { request, _ in
             try settings.tokens.requireInternal(request)
-            await cache.invalidate(try await request.decodeJSON(as: CacheInvalidation.self, limit: settings.maxBodyBytes))
+            // A batch from a catalog leader; a single notice is taken as a batch of one.
+            let body = try await request.collectBody(limit: settings.maxBodyBytes)
+            let batch = try (try? JSONResponse.decode(CacheInvalidationBatch.self, from: body))
+                ?? CacheInvalidationBatch(items: [JSONResponse.decodeBody(CacheInvalidation.self, from: body)])
+            for notice in batch.items { await cache.invalidate(notice) }
             return Response(status: .noContent)
         }
         routes.post("/internal/cache/lease") { request, _ in

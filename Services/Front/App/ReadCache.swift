@@ -1,5 +1,6 @@
 import BazarModels
 import BazarService
+import NIOCore
 
 /// The front end's in-memory cache of `/info` and `/search` answers: least recently used out
 /// first when full, optionally expiring after a time to live, and filling each key once however
@@ -27,11 +28,16 @@ public actor ReadCache {
         public var servedBy: String
         /// Book id to the version this entry shows.
         public var versions: [Int: Int]
+        /// The answer's body, encoded once when the entry is filled, where it does not depend on
+        /// the request (an info answer; a search answer repeats the topic as asked): a hit serves
+        /// these bytes without encoding anything.
+        public var body: ByteBuffer?
 
-        public init(value: Value, servedBy: String, versions: [Int: Int]) {
+        public init(value: Value, servedBy: String, versions: [Int: Int], body: ByteBuffer? = nil) {
             self.value = value
             self.servedBy = servedBy
             self.versions = versions
+            self.body = body
         }
     }
 

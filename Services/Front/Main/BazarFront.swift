@@ -12,6 +12,7 @@ struct BazarFront: AsyncParsableCommand {
     @OptionGroup var front: FrontOptions
 
     func run() async throws {
+        ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
         let app = try await buildFrontApplication(try front.resolve(server: server))
         try await app.runService()

@@ -14,6 +14,7 @@ struct BazarOrder: AsyncParsableCommand {
     @OptionGroup var order: OrderOptions
 
     func run() async throws {
+        ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
         let app = try await buildOrderApplication(try order.resolve(server: server, replica: replica))
         try await app.runService()
