@@ -97,10 +97,23 @@ public enum LoadRunner {
         let first = next.issued.load(ordering: .relaxed)
         let limit = requests.map { first + $0 }
         let counters = Counters()
-        try await withThrowingDiscardingTaskGroup { group in
+        // The progress line runs beside the requests and stops when they are done.
+        try await withThrowingDiscardingTaskGroup { outer in
             if let progress {
-                group.addTask { try await report(progress, counters: counters, start: start, end: end, limit: requests) }
+                outer.addTask { await report(progress, counters: counters, start: start, end: end) }
             }
+            try await drive(plan, client: client, next: next, counters: counters, start: start, end: end, requests: requests, limit: limit)
+            outer.cancelAll()
+        }
+        return counters.tally.withLock { $0 }
+    }
+
+    /// The requests of one phase, by the plan's pacing.
+    private static func drive(
+        _ plan: LoadPlan, client: BackendClient, next: Counters, counters: Counters, start: ContinuousClock.Instant,
+        end: ContinuousClock.Instant?, requests: Int?, limit: Int?
+    ) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
             switch plan.pacing {
             case .closed(let clients):
                 for _ in 0..<clients {
@@ -135,20 +148,18 @@ public enum LoadRunner {
                 }
             }
         }
-        return counters.tally.withLock { $0 }
     }
 
     /// A progress line a second: requests per second, errors so far.
     private static func report(
-        _ progress: @Sendable (String) -> Void, counters: Counters, start: ContinuousClock.Instant, end: ContinuousClock.Instant?, limit: Int?
-    ) async throws {
+        _ progress: @Sendable (String) -> Void, counters: Counters, start: ContinuousClock.Instant, end: ContinuousClock.Instant?
+    ) async {
         var last = 0, second = 0
         while true {
-            try await Task.sleep(for: .seconds(1))
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
             if let end, ContinuousClock.now > end { return }
             second += 1
             let done = counters.completed.load(ordering: .relaxed)
-            if let limit, done >= limit { return }
             progress("  \(second) s: \(done - last) req/s, \(done) done, \(counters.errors.load(ordering: .relaxed)) errors")
             last = done
         }
