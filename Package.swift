@@ -93,6 +93,6 @@ let package = Package(
         .target(name: "BazarTestSupport", dependencies: ["BazarCluster"], path: "Tests/Support"),
         // Fault injection: concurrent clients, faults on real processes and networks, checks of G1-G8.
         .target(name: "BazarHarness", dependencies: ["BazarCluster", "BazarTestSupport", "BazarLoad"], path: "Tests/Harness"),
-        .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness", "BazarTestSupport"], path: "Tests/SystemTests"),
+        .testTarget(name: "SystemTests", dependencies: ["BazarCluster", "BazarHarness", "BazarTestSupport", "FrontService"], path: "Tests/SystemTests"),
     ]
 )

@@ -13,6 +13,10 @@ public struct FrontConfiguration: Sendable {
     public var catalogPolicy: BalancingPolicy
     /// How purchases and order look-ups are spread over the order replicas.
     public var orderPolicy: BalancingPolicy
+    /// The defaults of `healthInterval` and `lease` (what a test may wait for is derived from them).
+    public static let defaultHealthInterval = Duration.milliseconds(250)
+    public static let defaultLease = Duration.milliseconds(1000)
+
     /// How often every replica's readiness is checked.
     public var healthInterval: Duration
     /// The cache serves only within this long of the last word from a catalog leader.
@@ -20,7 +24,7 @@ public struct FrontConfiguration: Sendable {
 
     public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int,
                 cacheTimeToLive: Duration? = nil, catalogPolicy: BalancingPolicy = .roundRobin, orderPolicy: BalancingPolicy = .roundRobin,
-                healthInterval: Duration = .milliseconds(250), lease: Duration = .milliseconds(1000)) {
+                healthInterval: Duration = FrontConfiguration.defaultHealthInterval, lease: Duration = FrontConfiguration.defaultLease) {
         self.server = server
         self.catalogs = catalogs
         self.orders = orders
@@ -77,7 +81,8 @@ public struct FrontOptions: ParsableArguments, Sendable {
                 Setting.string(catalogPolicy, env: "BAZAR_CATALOG_POLICY", default: "round-robin"), setting: "BAZAR_CATALOG_POLICY"),
             orderPolicy: try BalancingPolicy.parse(
                 Setting.string(orderPolicy, env: "BAZAR_ORDER_POLICY", default: "round-robin"), setting: "BAZAR_ORDER_POLICY"),
-            healthInterval: .milliseconds(try Setting.positiveInt(healthIntervalMs, env: "BAZAR_HEALTH_INTERVAL_MS", default: 250)),
-            lease: .milliseconds(try Setting.positiveInt(leaseMs, env: "BAZAR_LEASE_MS", default: 1000)))
+            healthInterval: .milliseconds(try Setting.positiveInt(
+                healthIntervalMs, env: "BAZAR_HEALTH_INTERVAL_MS", default: Int(FrontConfiguration.defaultHealthInterval.milliseconds))),
+            lease: .milliseconds(try Setting.positiveInt(leaseMs, env: "BAZAR_LEASE_MS", default: Int(FrontConfiguration.defaultLease.milliseconds))))
     }
 }
