@@ -80,6 +80,9 @@ actor FaultInjector {
     private var crashed: [String] = []
     private var paused: [String] = []
     private(set) var log: [(at: ContinuousClock.Instant, what: String)] = []
+    /// When the fault being injected began: its failover window opens then, not when the
+    /// injection returns (a front end's restart takes a while, and requests in flight meanwhile fail).
+    private var began = ContinuousClock.now
 
     init(cluster: LocalCluster, client: BackendClient, lab: NetworkLab?) {
         self.cluster = cluster
@@ -88,6 +91,7 @@ actor FaultInjector {
     }
 
     func inject(_ fault: Fault) async throws {
+        began = .now
         switch fault {
         case .crashLeader(let service):
             let name = try await member(of: service, leading: true)
@@ -160,6 +164,7 @@ actor FaultInjector {
 
     /// Resumes and restarts whatever is still paused or down.
     func heal() async throws {
+        began = .now
         if lab != nil { try await inject(.healNetwork) }
         try await inject(.resumePaused)
         for name in crashed {
@@ -169,7 +174,7 @@ actor FaultInjector {
         crashed.removeAll()
     }
 
-    private func note(_ what: String) { log.append((.now, what)) }
+    private func note(_ what: String) { log.append((began, what)) }
 
     /// The current leader (or a follower) of a service, as the replicas themselves say.
     func member(of service: String, leading: Bool) async throws -> String {

@@ -147,9 +147,10 @@ struct GuaranteeCheck {
             violations.append("G7: no \(takeover) replica took over from the leader the faults cut off")
         }
 
-        // Errors the clients saw, inside and outside the windows that follow a fault.
+        // Errors the clients saw, inside and outside the windows that follow a fault. A request
+        // still in flight when a fault begins is inside its window, as is one started after it.
         let errors = frontEvents.filter(\.isError)
-        let outside = frontEvents.filter { event in !faultTimes.contains { event.start >= $0 && event.start < $0 + failoverWindow } }
+        let outside = frontEvents.filter { event in !faultTimes.contains { event.end >= $0 && event.start < $0 + failoverWindow } }
         return ScenarioReport(
             scenario: scenario, violations: violations, requests: frontEvents.count, errors: errors.count,
             errorsOutsideFailover: outside.filter(\.isError).count, requestsOutsideFailover: outside.count,
