@@ -35,15 +35,31 @@ public struct DatabaseClient: Service {
 
     /// Opens `url`: `postgres://user:password@host:port/database` or an SQLite file path
     /// (optionally `sqlite:` or `sqlite://` in front). A missing PostgreSQL database is created.
+    /// A database that will not open is a `ConfigurationError` naming it (its password redacted).
     public static func open(url: String, logger: Logger) async throws -> DatabaseClient {
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return try await openPostgres(url: url, logger: logger)
+        do {
+            if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                return try await openPostgres(url: url, logger: logger)
+            }
+            var path = url
+            for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) {
+                path.removeFirst(prefix.count)
+            }
+            return try await openSQLite(path: path, logger: logger)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError("cannot open the database \(redacted(url)): \(reason(error)) (set BAZAR_DATABASE_URL or --database)")
         }
-        var path = url
-        for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) {
-            path.removeFirst(prefix.count)
-        }
-        return try await openSQLite(path: path, logger: logger)
+    }
+
+    /// What went wrong, in a line. PostgresNIO hides details from `description` (they may hold
+    /// data); the server's message and the underlying connection error hold no secret.
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
     }
 
     static func openSQLite(path: String, logger: Logger) async throws -> DatabaseClient {
@@ -71,6 +87,7 @@ public struct DatabaseClient: Service {
         // The pool's own chatter (including a warning when a query races its start) stays out of the log.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
+        try await probe(config, logger: quiet)
         try await createDatabaseIfMissing(database, using: config, logger: quiet)
         let client = PostgresClient(configuration: config, backgroundLogger: quiet)
         return DatabaseClient(backend: .postgres(client), description: redacted(url))
@@ -101,6 +118,16 @@ public struct DatabaseClient: Service {
         return (PostgresClient.Configuration(
             host: host, port: core.port ?? 5432, username: core.username, password: core.password,
             database: database, tls: .disable), database)
+    }
+
+    /// One direct connection to the server, closed again: a pool retries an unreachable server
+    /// for ever, and a replica that cannot reach its database must say so at once.
+    static func probe(_ config: PostgresClient.Configuration, logger: Logger) async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(host: config.host ?? "localhost", port: config.port ?? 5432, username: config.username,
+                                 password: config.password, database: "postgres", tls: .disable),
+            id: 0, logger: logger)
+        try await connection.close()
     }
 
     /// Creates the replica's own database on first start.
@@ -209,8 +236,10 @@ final class SQLiteFile: Sendable {
 
     func close() async throws {
         guard closed.withLock({ let was = $0; $0 = true; return !was }) else { return }
-        try await writer.close()
-        try await reader.close()
+        // The future form: the async one does nothing in a cancelled task (a service group that
+        // failed at start cancels its services), and an unclosed connection asserts in deinit.
+        let closing: [EventLoopFuture<Void>] = [writer.close(), reader.close()]
+        for future in closing { try await future.get() }
     }
 
     deinit {

@@ -46,7 +46,7 @@ public struct ReplicationRoutes: Sendable {
             registry.makeGauge(name: "bazar_replication_in_sync", help: "1 while this replica may serve reads (G6), else 0.")
                 .set(to: status.inSync ? 1 : 0)
         }
-        routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        routes.get("/health") { _, _ in JSONResponse.make(Liveness.current) }
         routes.get("/ready") { _, _ in
             try await replicator.requireReadable()
             return JSONResponse.make(["status": "ready"])

@@ -21,4 +21,29 @@ public enum FreePort {
         }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    /// `count` consecutive free ports (the layout `bazar up` uses: the front end's, then each
+    /// replica's after it), below the kernel's ephemeral range so that no outgoing connection takes one meanwhile.
+    public static func block(_ count: Int) -> Int {
+        while true {
+            let base = Int.random(in: 20000...(32000 - count))
+            if (base..<base + count).allSatisfy(isFree) { return base }
+        }
+    }
+
+    /// Whether a listening socket can bind `port` on loopback now.
+    public static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
 }
+

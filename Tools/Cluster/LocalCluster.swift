@@ -1,6 +1,7 @@
 import BazarModels
 import BazarService
 import Foundation
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -111,16 +112,18 @@ public actor LocalCluster {
         while isRunning(name) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
-    /// Waits until each named member (all by default) answers `/ready` with 200.
+    /// Waits until each named member (all by default) answers `/ready` with 200, and is the
+    /// process this cluster started (another one on the same port would answer too).
     public func waitUntilReady(_ names: [String]? = nil, timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         for name in names ?? layout.members.map(\.name) {
             while true {
-                if let reply = try? await client.send(.GET, layout.url(of: name) + "/ready", timeout: .seconds(1)), reply.isSuccess {
+                if let reply = try? await client.send(.GET, layout.url(of: name) + "/ready", timeout: .seconds(1)), reply.isSuccess,
+                   await answersItself(name) {
                     break
                 }
                 guard isRunning(name) else {
-                    throw Failure(description: "\(name) exited during start; see \(layout.logFile(of: name).path)")
+                    throw Failure(description: "\(exitReport(of: name)) during start")
                 }
                 guard ContinuousClock.now < deadline else {
                     throw Failure(description: "\(name) was not ready within \(timeout)\(await replicationReport(of: name)); see \(layout.logFile(of: name).path)")
@@ -151,5 +154,38 @@ public actor LocalCluster {
     /// The exit status of members that stopped on their own.
     public func exited() -> [String: Int32] {
         processes.filter { !$0.value.isRunning }.mapValues(\.terminationStatus)
+    }
+
+    /// Whether the process answering at the member's address is the one this cluster started.
+    private func answersItself(_ name: String) async -> Bool {
+        guard let pid = pid(of: name),
+              let reply = try? await client.send(.GET, layout.url(of: name) + "/health", timeout: .seconds(1)),
+              let liveness = try? reply.decode(Liveness.self) else { return false }
+        return liveness.pid == pid
+    }
+
+    /// "catalog-1 exited (status 1): <the last line of its log>; log: <path>".
+    public func exitReport(of name: String) -> String {
+        let status = processes[name].map { $0.isRunning ? "running" : "status \($0.terminationStatus)" } ?? "never started"
+        let log = layout.logFile(of: name)
+        let lastLine = ((try? String(contentsOf: log, encoding: .utf8)) ?? "")
+            .split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return "\(name) exited (\(status))" + (lastLine.map { ": \($0)" } ?? "") + "; log: \(log.path)"
+    }
+
+    /// Members whose ports another process holds now, each with that process when it can be named.
+    public func busyPorts() async -> [String] {
+        var busy: [String] = []
+        for member in layout.members {
+            do {
+                try await ServiceStart.checkAddress(host: layout.host(of: member.name), port: member.port)
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                let holder = PortHolder.describe(port: member.port).map { ", held by \($0)" } ?? ""
+                busy.append("port \(member.port) (\(member.name)) is not free: address already in use\(holder)")
+            } catch {
+                busy.append("port \(member.port) (\(member.name)) is not free: \(error)")
+            }
+        }
+        return busy
     }
 }

@@ -16,7 +16,9 @@ struct BazarCatalog: AsyncParsableCommand {
     func run() async throws {
         ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
-        let app = try await buildCatalogApplication(try catalog.resolve(server: server, replica: replica))
-        try await app.runService()
+        let configuration = try catalog.resolve(server: server, replica: replica)
+        try await ServiceStart.run(configuration.server) {
+            try await buildCatalogApplication(configuration).runService()
+        }
     }
 }

@@ -14,7 +14,9 @@ struct BazarFront: AsyncParsableCommand {
     func run() async throws {
         ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
-        let app = try await buildFrontApplication(try front.resolve(server: server))
-        try await app.runService()
+        let configuration = try front.resolve(server: server)
+        try await ServiceStart.run(configuration.server) {
+            try await buildFrontApplication(configuration).runService()
+        }
     }
 }

@@ -16,7 +16,9 @@ struct BazarOrder: AsyncParsableCommand {
     func run() async throws {
         ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
-        let app = try await buildOrderApplication(try order.resolve(server: server, replica: replica))
-        try await app.runService()
+        let configuration = try order.resolve(server: server, replica: replica)
+        try await ServiceStart.run(configuration.server) {
+            try await buildOrderApplication(configuration).runService()
+        }
     }
 }

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOPosix
+
+/// How a service begins, and why it could not: a port that is taken, a database that will not
+/// open or a setting that cannot work ends the process at once with one line naming it (and a
+/// non-zero status), not a crash later in shutdown.
+public enum ServiceStart {
+    /// Checks the listening address first (before a replica opens its database), then runs `body`
+    /// (build the application and run it); a failure to listen is said in the service's words.
+    public static func run(_ settings: ServerSettings, _ body: () async throws -> Void) async throws {
+        do {
+            try await checkAddress(host: settings.host, port: settings.port)
+            try await body()
+        } catch let error as IOError where error.isBindFailure {
+            throw ConfigurationError(listenFailure(host: settings.host, port: settings.port, errno: error.errnoCode))
+        } catch let error as SocketAddressError {
+            throw ConfigurationError("cannot listen on \(settings.host):\(settings.port): \(error) (set BAZAR_HOST or --host)")
+        }
+    }
+
+    /// Binds the address and lets it go again, with the options the server binds with.
+    public static func checkAddress(host: String, port: Int) async throws {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port).get()
+        try await channel.close()
+    }
+
+    static func listenFailure(host: String, port: Int, errno: Int32) -> String {
+        let reason = String(cString: strerror(errno)).lowercased()
+        let hint = switch errno {
+        case EADDRINUSE: "another process holds port \(port); stop it, or set BAZAR_PORT or --port"
+        case EACCES: "ports below 1024 need privileges; set BAZAR_PORT or --port"
+        default: "set BAZAR_HOST/--host or BAZAR_PORT/--port"
+        }
+        return "cannot listen on \(host):\(port): \(reason) (\(hint))"
+    }
+}
+
+extension IOError {
+    var isBindFailure: Bool { String(describing: self).hasPrefix("bind(") }
+}
