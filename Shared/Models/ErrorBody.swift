@@ -22,6 +22,8 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case methodNotAllowed = "method_not_allowed"
     case outOfStock = "out_of_stock"
     case payloadTooLarge = "payload_too_large"
+    case uriTooLong = "uri_too_long"
+    case unsupportedMediaType = "unsupported_media_type"
     case unavailable
     case internalError = "internal_error"
 
@@ -33,6 +35,8 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
         case .methodNotAllowed: 405
         case .outOfStock: 409
         case .payloadTooLarge: 413
+        case .uriTooLong: 414
+        case .unsupportedMediaType: 415
         case .unavailable: 503
         case .internalError: 500
         }

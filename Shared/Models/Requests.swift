@@ -2,7 +2,12 @@
 public struct PurchaseRequest: Codable, Hashable, Sendable {
     public var requestID: String
     public init(requestID: String) { self.requestID = requestID }
-    enum CodingKeys: String, CodingKey { case requestID = "request_id" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case requestID = "request_id" }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        requestID = try container.decode(String.self, forKey: .requestID)
+    }
 }
 
 /// What the catalog answers for a purchase: the book as it was sold (title and price at sale time).
@@ -39,9 +44,15 @@ public struct CreateOrderRequest: Codable, Hashable, Sendable {
         self.requestID = requestID
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case bookID = "book_id"
         case requestID = "request_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        bookID = try container.decode(Int.self, forKey: .bookID)
+        requestID = try container.decodeIfPresent(String.self, forKey: .requestID)
     }
 }
 
@@ -50,14 +61,58 @@ public struct BookPatch: Codable, Hashable, Sendable {
     public var price: Money?
     public var quantity: Int?
 
+    /// The most copies of one book a store holds: far from any integer's end, so that no sum of
+    /// stock and restocks a person could type overflows.
+    public static let maxQuantity = 1_000_000_000
+
     public init(price: Money? = nil, quantity: Int? = nil) {
         self.price = price
         self.quantity = quantity
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case price, quantity }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        price = try container.decodeIfPresent(Money.self, forKey: .price)
+        quantity = try container.decodeIfPresent(Int.self, forKey: .quantity)
     }
 }
 
 /// `POST /books/{id}/restock`.
 public struct RestockRequest: Codable, Hashable, Sendable {
     public var count: Int
+    /// The most copies one restock adds.
+    public static let maxCount = 1_000_000
+
     public init(count: Int) { self.count = count }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case count }
+
+    public init(from decoder: any Decoder) throws {
+        count = try decoder.strictContainer(keyedBy: CodingKeys.self).decode(Int.self, forKey: .count)
+    }
+}
+
+extension Decoder {
+    /// A keyed container that refuses keys outside `Keys`: a misspelt field ("quantitiy") would
+    /// otherwise be ignored, and the write would do something else than asked.
+    func strictContainer<Keys: CodingKey & CaseIterable>(keyedBy keys: Keys.Type) throws -> KeyedDecodingContainer<Keys> {
+        let known = Set(Keys.allCases.map(\.stringValue))
+        let present = try container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        if let unknown = present.first(where: { !known.contains($0) }) {
+            let expected = Keys.allCases.map { "'\($0.stringValue)'" }.joined(separator: ", ")
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: codingPath + [AnyKey(stringValue: unknown)], debugDescription: "unknown field (the fields are \(expected))"))
+        }
+        return try container(keyedBy: Keys.self)
+    }
+}
+
+/// Any key of a JSON object.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

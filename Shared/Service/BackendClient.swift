@@ -25,9 +25,15 @@ public struct BackendClient: Service {
         self.owned = owned
     }
 
+    /// How long an unused connection stays in the pool: well inside a service's idle timeout
+    /// (`BAZAR_IDLE_TIMEOUT_MS`, 30 s by default), so that a server never closes a connection
+    /// at the moment this pool hands it to a request.
+    public static let poolIdleTimeout = Duration.seconds(5)
+
     public init(connectionsPerHost: Int = 64, connectTimeout: Duration = .milliseconds(500)) {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        configuration.connectionPool = .init(
+            idleTimeout: .milliseconds(Self.poolIdleTimeout.milliseconds), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
         configuration.timeout = .init(connect: .milliseconds(connectTimeout.milliseconds))
         configuration.httpVersion = .http1Only
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -68,7 +74,9 @@ public struct BackendClient: Service {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.replaceOrAdd(name: HTTPField.Name.xBazarTimeoutMs.rawName, value: String(timeout.milliseconds))
         if let body {
-            request.headers.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
+            if !request.headers.contains(name: "Content-Type") {
+                request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            }
             request.body = .bytes(body)
         }
         do {

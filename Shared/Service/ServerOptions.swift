@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// The settings every service has. Flags override `BAZAR_…` variables, which override defaults.
@@ -21,6 +24,15 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Largest request body accepted, in bytes. [env: BAZAR_MAX_BODY_BYTES, default: 65536]")
     public var maxBodyBytes: Int?
 
+    @Option(help: "Longest request target (path and query) accepted, in bytes; longer ones get 414. [env: BAZAR_MAX_URI_BYTES, default: 4096]")
+    public var maxUriBytes: Int?
+
+    @Option(help: "A connection that sends nothing for this long, or no complete request head this long after opening or after its last answer, is closed, in milliseconds; at least 10000 (twice the services' own pool idle time). [env: BAZAR_IDLE_TIMEOUT_MS, default: 30000]")
+    public var idleTimeoutMs: Int?
+
+    @Option(help: "Open client connections at most; past it, new ones wait to be accepted. [env: BAZAR_MAX_CONNECTIONS, default: half the open-file limit, at most 4096]")
+    public var maxConnections: Int?
+
     @Option(help: "Deadline of one call to another service, in milliseconds. [env: BAZAR_BACKEND_TIMEOUT_MS, default: 2000]")
     public var backendTimeoutMs: Int?
 
@@ -41,7 +53,11 @@ public struct ServerOptions: ParsableArguments, Sendable {
             tokens: AccessTokens(
                 admin: Setting.optionalString(adminToken, env: "BAZAR_ADMIN_TOKEN"),
                 internal: Setting.optionalString(internalToken, env: "BAZAR_INTERNAL_TOKEN")),
-            maxBodyBytes: try Setting.int(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: 65536),
+            maxBodyBytes: try Setting.positiveInt(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: 65536),
+            maxURIBytes: try Setting.positiveInt(maxUriBytes, env: "BAZAR_MAX_URI_BYTES", default: 4096),
+            idleTimeout: .milliseconds(try Setting.atLeast(
+                Int(BackendClient.poolIdleTimeout.milliseconds) * 2, idleTimeoutMs, env: "BAZAR_IDLE_TIMEOUT_MS", default: 30000)),
+            maxConnections: try Setting.positiveInt(maxConnections, env: "BAZAR_MAX_CONNECTIONS", default: ServerSettings.defaultMaxConnections),
             backendTimeout: .milliseconds(try Setting.int(backendTimeoutMs, env: "BAZAR_BACKEND_TIMEOUT_MS", default: 2000)),
             requestDeadline: .milliseconds(try Setting.int(requestDeadlineMs, env: "BAZAR_REQUEST_DEADLINE_MS", default: 8000)),
             backendConnections: try Setting.positiveInt(backendConnections, env: "BAZAR_BACKEND_CONNECTIONS", default: 64))
@@ -54,20 +70,40 @@ public struct ServerSettings: Sendable {
     public var logLevel: Logger.Level
     public var tokens: AccessTokens
     public var maxBodyBytes: Int
+    public var maxURIBytes: Int
+    /// How long a connection may stay silent, or take to send a request head (slow clients).
+    public var idleTimeout: Duration
+    /// Open client connections at most: a flood of them waits in the kernel's backlog instead of
+    /// taking every file descriptor (and with them the calls this service makes).
+    public var maxConnections: Int
     public var backendTimeout: Duration
     public var requestDeadline: Duration
     /// Connections kept per back-end host: AsyncHTTPClient's default of 8 caps throughput.
     public var backendConnections: Int
 
     public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens = .init(admin: nil, internal: nil),
-                maxBodyBytes: Int = 65536, backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64) {
+                maxBodyBytes: Int = 65536, maxURIBytes: Int = 4096, idleTimeout: Duration = .seconds(30), maxConnections: Int = defaultMaxConnections,
+                backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64) {
         self.host = host
         self.port = port
         self.logLevel = logLevel
         self.tokens = tokens
         self.maxBodyBytes = maxBodyBytes
+        self.maxURIBytes = maxURIBytes
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
         self.backendTimeout = backendTimeout
         self.requestDeadline = requestDeadline
         self.backendConnections = backendConnections
+    }
+}
+
+extension ServerSettings {
+    /// Half the process's open-file limit (the other half for its database and the calls it
+    /// makes), at most 4096.
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return 4096 }
+        return max(16, min(4096, Int(limit.rlim_cur / 2)))
     }
 }

@@ -1,17 +1,20 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// What every service's `buildApplication` starts from: a router that answers errors in the
 /// contract's shape, and an application listening where the settings say.
 public enum ServiceApplication {
-    public static func makeRoutes() -> RouteTable<BazarRequestContext> {
+    public static func makeRoutes(settings: ServerSettings) -> RouteTable<BazarRequestContext> {
         let known = KnownPaths()
         let router = Router(context: BazarRequestContext.self)
         // Outermost, so that it counts the status an error was finally answered with.
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorBodyMiddleware(known: known))
+        router.add(middleware: RequestLimitsMiddleware(maxURIBytes: settings.maxURIBytes))
         router.add(middleware: LogRequestsMiddleware(.debug))
         return RouteTable(router: router, known: known)
     }
@@ -20,9 +23,14 @@ public enum ServiceApplication {
         routes: RouteTable<BazarRequestContext>, name: String, settings: ServerSettings,
         services: [any Service], logger: Logger
     ) -> Application<RouterResponder<BazarRequestContext>> {
-        Application(
+        let idle = TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000
+            + settings.idleTimeout.components.attoseconds / 1_000_000_000)
+        return Application(
             router: routes.router,
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: name),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadDeadline(limit: idle)], idleTimeout: idle)),
+            configuration: .init(
+                address: .hostname(settings.host, port: settings.port), serverName: name,
+                availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
             services: services,
             logger: logger)
     }

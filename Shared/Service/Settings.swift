@@ -29,6 +29,12 @@ public enum Setting {
         return value
     }
 
+    public static func atLeast(_ minimum: Int, _ flag: Int?, env: String, default fallback: Int) throws -> Int {
+        let value = try int(flag, env: env, default: fallback)
+        guard value >= minimum else { throw ConfigurationError("\(env) must be at least \(minimum), not \(value)") }
+        return value
+    }
+
     /// A duration in milliseconds where 0 means "off".
     public static func optionalMilliseconds(_ flag: Int?, env: String) throws -> Duration? {
         let value = try int(flag, env: env, default: 0)

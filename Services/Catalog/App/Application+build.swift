@@ -12,7 +12,7 @@ public func buildCatalogApplication(_ configuration: CatalogConfiguration) async
         frontEnds: configuration.frontEnds, client: runtime.client, tokens: configuration.server.tokens,
         group: runtime.group, lease: configuration.replica.replication.lease,
         heartbeat: configuration.replica.replication.heartbeat, logger: runtime.logger)
-    let routes = ServiceApplication.makeRoutes()
+    let routes = ServiceApplication.makeRoutes(settings: configuration.server)
     CatalogController(
         store: store, replicator: runtime.replicator, forwarding: runtime.forwarding, notifier: notifier,
         settings: configuration.server

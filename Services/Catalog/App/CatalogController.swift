@@ -15,7 +15,7 @@ struct CatalogController: Sendable {
 
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/books") { request, _ in
-            let topic = request.uri.queryParameters.get("topic")
+            let topic = try request.uri.queryParameters.get("topic").map(QueryRules.topic)
             let books = try await replicator.readCommitted { try await store.books(topic: topic) }
             return JSONResponse.make(BookList(items: books), headers: replicator.servedBy)
         }
@@ -75,8 +75,8 @@ struct CatalogController: Sendable {
             guard patch.price != nil || patch.quantity != nil else {
                 throw APIError(.invalidBody, "Give at least one of price and quantity.")
             }
-            if let quantity = patch.quantity, quantity < 0 {
-                throw APIError(.invalidParameter, "quantity must be 0 or more.")
+            if let quantity = patch.quantity, !(0...BookPatch.maxQuantity).contains(quantity) {
+                throw APIError(.invalidParameter, "quantity must be a whole number from 0 to \(BookPatch.maxQuantity).")
             }
             let key = Self.idempotencyKey(request)
             return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
@@ -88,7 +88,9 @@ struct CatalogController: Sendable {
             let id = try request.positiveID("id", context: context)
             let body = try await request.collectBody(limit: settings.maxBodyBytes)
             let restock = try decode(RestockRequest.self, body)
-            guard restock.count > 0 else { throw APIError(.invalidParameter, "count must be a whole number above 0.") }
+            guard (1...RestockRequest.maxCount).contains(restock.count) else {
+                throw APIError(.invalidParameter, "count must be a whole number from 1 to \(RestockRequest.maxCount).")
+            }
             let key = Self.idempotencyKey(request)
             return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
                 try await written(id, requestID: "restock:\(key)") { db in try await store.restock(bookID: id, count: restock.count, in: db) }

@@ -8,7 +8,7 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
     let cache = ReadCache(capacity: configuration.cacheCapacity, timeToLive: configuration.cacheTimeToLive, lease: configuration.lease)
     let catalogs = ReplicaRotation(configuration.catalogs, policy: configuration.catalogPolicy, healthChecked: true)
     let orders = ReplicaRotation(configuration.orders, policy: configuration.orderPolicy, healthChecked: true)
-    let routes = ServiceApplication.makeRoutes()
+    let routes = ServiceApplication.makeRoutes(settings: configuration.server)
     FrontController(
         reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, settings: configuration.server),
         cache: cache, catalogs: catalogs, orders: orders, client: client,

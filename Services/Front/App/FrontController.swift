@@ -22,7 +22,7 @@ struct FrontController: Sendable {
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/search/:topic") { _, context in
             let raw = context.parameters.get("topic") ?? ""
-            let topic = raw.percentDecoded ?? raw
+            let topic = try QueryRules.topic(raw.percentDecoded ?? raw)
             let answer = try await reads.search(topic, context: context)
             guard case .search(let items) = answer.value else { throw APIError(.internalError, "cache mix-up") }
             return JSONResponse.make(SearchResult(topic: topic, items: items), headers: headers(answer))
@@ -53,7 +53,8 @@ struct FrontController: Sendable {
             }
         }
         routes.get("/orders") { request, context in
-            let query = request.uri.query.map { "?" + $0 } ?? ""
+            // Only the checked number goes on: the client's query is not passed through.
+            let query = "?limit=\(try QueryRules.orderLimit(request))"
             return try await relay(orders, service: "order", context: context) { order, timeout in
                 try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: timeout)
             }
@@ -87,7 +88,7 @@ struct FrontController: Sendable {
         ServiceMetrics.addRoute(to: routes) {
             await metrics.publish(await cache.currentStats(), replicas: catalogs.states() + orders.states())
         }
-        routes.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        routes.get("/health") { _, _ in JSONResponse.make(Liveness.current) }
         routes.get("/ready") { _, _ in
             guard catalogs.anyUp, orders.anyUp else {
                 throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")

@@ -8,7 +8,7 @@ public func buildOrderApplication(_ configuration: OrderConfiguration) async thr
         OrderStore(database: $0)
     }
     let store = OrderStore(database: runtime.database)
-    let routes = ServiceApplication.makeRoutes()
+    let routes = ServiceApplication.makeRoutes(settings: configuration.server)
     OrderController(
         store: store, replicator: runtime.replicator, forwarding: runtime.forwarding,
         catalog: CatalogPurchases(

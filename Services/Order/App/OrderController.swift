@@ -17,8 +17,6 @@ struct OrderController: Sendable {
     let catalog: CatalogPurchases
     let settings: ServerSettings
 
-    static let maxLimit = 100_000
-
     func add(to routes: RouteTable<BazarRequestContext>) {
         routes.post("/orders") { request, context in
             let body = try await request.collectBody(limit: settings.maxBodyBytes)
@@ -42,7 +40,7 @@ struct OrderController: Sendable {
             return JSONResponse.make(order, headers: replicator.servedBy)
         }
         routes.get("/orders") { request, _ in
-            let limit = try Self.limit(request)
+            let limit = try QueryRules.orderLimit(request)
             try await replicator.requireReadable()
             return JSONResponse.make(OrderList(items: try await store.recent(limit: limit)), headers: replicator.servedBy)
         }
@@ -62,14 +60,5 @@ struct OrderController: Sendable {
             let committed = try await replicator.commit(requestID: requestID) { db in try await store.record(order, in: db) }
             return (committed.answer, receipt.version)
         }
-    }
-
-    /// `?limit=N`: 1 to 100,000, 20 when absent.
-    static func limit(_ request: Request) throws -> Int {
-        guard let text = request.uri.queryParameters.get("limit") else { return 20 }
-        guard let limit = Int(text), (1...maxLimit).contains(limit) else {
-            throw APIError(.invalidParameter, "limit must be a whole number from 1 to \(maxLimit).")
-        }
-        return limit
     }
 }
