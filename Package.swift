@@ -64,7 +64,11 @@ let package = Package(
         .target(
             name: "FrontService",
             dependencies: ["BazarService", .product(name: "Prometheus", package: "swift-prometheus")],
-            path: "Services/Front/App"),
+            path: "Services/Front/App",
+            plugins: ["EmbedOpenAPI"]),
+        // docs/openapi.yaml, built into the front end (GET /openapi.yaml) by a build-time tool.
+        .executableTarget(name: "embed-text", path: "Tools/EmbedText"),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["embed-text"], path: "Plugins/EmbedOpenAPI"),
         .target(name: "CatalogService", dependencies: ["BazarReplication"], path: "Services/Catalog/App"),
         .target(name: "OrderService", dependencies: ["BazarReplication"], path: "Services/Order/App"),
         .executableTarget(name: "bazar-front", dependencies: ["FrontService"], path: "Services/Front/Main"),

@@ -29,13 +29,17 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
 
     func errorResponse(_ error: any Error, request: Request, context: Context) -> Response {
         let apiError: APIError
+        var headers = HTTPFields()
         switch error {
         case let error as APIError:
             apiError = error
         case let error as HTTPError where error.status == .notFound:
-            apiError = known.contains(request.uri.path)
-                ? APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path).")
-                : APIError(.notFound, "There is no route \(request.method) \(request.uri.path).")
+            if let allowed = known.allowedMethods(request.uri.path) {
+                apiError = APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path).")
+                headers[.allow] = allowed.joined(separator: ", ")
+            } else {
+                apiError = APIError(.notFound, "There is no route \(request.method) \(request.uri.path).")
+            }
         case let error as HTTPError where error.status == .contentTooLarge:
             apiError = APIError(.payloadTooLarge, "The body is larger than the limit.")
         case let error as HTTPError where error.status == .unauthorized:
@@ -48,7 +52,7 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
             ])
             apiError = APIError(.internalError, "The server failed to answer this request.")
         }
-        return JSONResponse.make(ErrorBody(code: apiError.code, message: apiError.message), status: apiError.status)
+        return JSONResponse.make(ErrorBody(code: apiError.code, message: apiError.message), status: apiError.status, headers: headers)
     }
 }
 

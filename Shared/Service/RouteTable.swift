@@ -2,26 +2,37 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// The paths a service answers, remembered as routes are added, so that a request for a known
-/// path with the wrong method gets 405 rather than 404.
+/// The paths a service answers and their methods, remembered as routes are added, so that a
+/// request for a known path with the wrong method gets 405 with an `Allow` header, not 404.
 public final class KnownPaths: Sendable {
-    private let patterns = Mutex<[[Substring]]>([])
+    private let patterns = Mutex<[(segments: [Substring], methods: [String])]>([])
 
     public init() {}
 
-    func add(_ path: String) {
+    func add(_ path: String, method: HTTPRequest.Method) {
         let segments = path.split(separator: "/")
-        patterns.withLock { if !$0.contains(segments) { $0.append(segments) } }
-    }
-
-    public func contains(_ path: String) -> Bool {
-        let segments = path.split(separator: "/")
-        return patterns.withLock { patterns in
-            patterns.contains { pattern in
-                pattern.count == segments.count
-                    && zip(pattern, segments).allSatisfy { $0.first == ":" || $0 == $1 }
+        patterns.withLock { patterns in
+            if let index = patterns.firstIndex(where: { $0.segments == segments }) {
+                patterns[index].methods.append(method.rawValue)
+            } else {
+                patterns.append((segments, [method.rawValue]))
             }
         }
+    }
+
+    public func contains(_ path: String) -> Bool { allowedMethods(path) != nil }
+
+    /// The methods a path answers (HEAD with GET, as the router serves it), or nil for an unknown path.
+    public func allowedMethods(_ path: String) -> [String]? {
+        let segments = path.split(separator: "/")
+        let methods = patterns.withLock { patterns in
+            patterns.filter { pattern in
+                pattern.segments.count == segments.count
+                    && zip(pattern.segments, segments).allSatisfy { $0.first == ":" || $0 == $1 }
+            }.flatMap(\.methods)
+        }
+        guard !methods.isEmpty else { return nil }
+        return Array(Set(methods + (methods.contains("GET") ? ["HEAD"] : []))).sorted()
     }
 }
 
@@ -39,7 +50,7 @@ public struct RouteTable<Context: RequestContext> {
         _ method: HTTPRequest.Method, _ path: String,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) {
-        known.add(path)
+        known.add(path, method: method)
         router.on(RouterPath(path), method: method, use: handler)
     }
 

@@ -89,6 +89,10 @@ struct FrontController: Sendable {
             await metrics.publish(await cache.currentStats(), replicas: catalogs.states() + orders.states())
         }
         routes.get("/health") { _, _ in JSONResponse.make(Liveness.current) }
+        // The contract, as docs/openapi.yaml says it (built in; see Plugins/EmbedOpenAPI).
+        routes.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
         routes.get("/ready") { _, _ in
             guard catalogs.anyUp, orders.anyUp else {
                 throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")
