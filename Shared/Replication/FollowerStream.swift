@@ -226,7 +226,7 @@ actor FollowerStream {
     }
 
     private func post(_ path: String, _ body: some Encodable, timeout: Duration) async throws -> ReplicationAck {
-        let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        let headers = [("Authorization", tokens.internalAuthorization)]
         guard let client else { throw BackendClient.Unreachable(url: follower.url, reason: "stream not running") }
         let reply = try await client.send(.POST, follower.url + path, body: try JSONResponse.encode(body),
                                           headers: headers, timeout: timeout)

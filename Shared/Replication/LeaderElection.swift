@@ -132,7 +132,7 @@ actor LeaderElection {
     /// replica's own vote included) granted it: a peer cut off from the others must not hold up
     /// the election it cannot take part in.
     private func requestVotes(_ request: VoteRequest) async -> [VoteAnswer] {
-        let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        let headers = [("Authorization", tokens.internalAuthorization)]
         let client = self.client, timeout = settings.lease, majority = replicator.group.majority
         guard let body = try? JSONResponse.encode(request) else { return [] }
         return await withTaskGroup(of: VoteAnswer?.self) { tasks in
@@ -161,7 +161,7 @@ actor LeaderElection {
     /// once a majority (this replica included) answered and none of them leads or hears a
     /// leader: the peers still silent are too few to confirm a leader, so none can be serving.
     func probePeers() async -> [ReplicationStatus] {
-        let headers = tokens.internalAuthorization.map { [("Authorization", $0)] } ?? []
+        let headers = [("Authorization", tokens.internalAuthorization)]
         let client = self.client, timeout = settings.lease
         let group = replicator.group
         return await withTaskGroup(of: ReplicationStatus?.self) { tasks in

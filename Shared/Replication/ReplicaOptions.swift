@@ -1,6 +1,11 @@
 import ArgumentParser
 import BazarModels
 import BazarService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The settings of a replicated service (catalog, order).
 public struct ReplicaOptions: ParsableArguments, Sendable {
@@ -12,6 +17,9 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
 
     @Option(help: "Database: an SQLite file path or postgres://user:pass@host:port/db. [env: BAZAR_DATABASE_URL, default: .bazar/<name>.sqlite]")
     public var database: String?
+
+    @Option(help: "A file holding the PostgreSQL password, put into the database URL in place of any there (the _FILE convention of Docker secrets). [env: BAZAR_DATABASE_PASSWORD_FILE]")
+    public var databasePasswordFile: String?
 
     @Option(help: "Read lease, in milliseconds: a follower not heard from this long stops serving and is dropped from the in-sync set. [env: BAZAR_LEASE_MS, default: 1000]")
     public var leaseMs: Int?
@@ -45,7 +53,9 @@ public struct ReplicaOptions: ParsableArguments, Sendable {
         let listed = peers.first { $0.name == me }.flatMap { Self.port(of: $0.url) }
         return ReplicaSettings(
             me: me, peers: peers, defaultPort: listed ?? LocalTopology.standard.port(of: me),
-            databaseURL: Setting.string(database, env: "BAZAR_DATABASE_URL", default: ".bazar/\(me).sqlite"),
+            databaseURL: try Self.withPassword(
+                Setting.string(database, env: "BAZAR_DATABASE_URL", default: ".bazar/\(me).sqlite"),
+                file: Setting.optionalString(databasePasswordFile, env: "BAZAR_DATABASE_PASSWORD_FILE")),
             replication: replication)
     }
 }
@@ -76,5 +86,19 @@ public struct ReplicaSettings: Sendable {
         self.defaultPort = defaultPort ?? LocalTopology.standard.port(of: me)
         self.databaseURL = databaseURL
         self.replication = replication
+    }
+}
+
+extension ReplicaOptions {
+    /// `url` with the password that `file` holds, when a file is given (PostgreSQL URLs only).
+    static func withPassword(_ url: String, file: String?) throws -> String {
+        guard let file else { return url }
+        let password = try Setting.secretFile(file, variable: "BAZAR_DATABASE_PASSWORD_FILE")
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"), var components = URLComponents(string: url) else {
+            throw ConfigurationError("BAZAR_DATABASE_PASSWORD_FILE needs a postgres:// BAZAR_DATABASE_URL")
+        }
+        components.password = password
+        guard let withPassword = components.string else { throw ConfigurationError("the password in BAZAR_DATABASE_PASSWORD_FILE does not fit in a URL") }
+        return withPassword
     }
 }

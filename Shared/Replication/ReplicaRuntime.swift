@@ -46,7 +46,6 @@ public struct ReplicaRuntime: Sendable {
         app.beforeServerStarts { [logger, database, replicator, server, databaseURL] in
             try await prepare()
             try await replicator.open()
-            server.tokens.warnIfOpen(logger: logger)
             DevelopmentDefaults.warn(tokens: server.tokens, databaseURL: databaseURL, logger: logger)
             let seq = await replicator.currentSeq()
             logger.info("replica starting", metadata: [

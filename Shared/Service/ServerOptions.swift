@@ -15,11 +15,17 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "trace, debug, info, notice, warning, error. [env: BAZAR_LOG_LEVEL, default: info]")
     public var logLevel: String?
 
-    @Option(help: "Bearer token for admin routes; none leaves them open. [env: BAZAR_ADMIN_TOKEN]")
+    @Option(help: "Bearer token for admin routes (required, or its file). [env: BAZAR_ADMIN_TOKEN]")
     public var adminToken: String?
 
-    @Option(help: "Bearer token for replica-to-replica routes; none leaves them open. [env: BAZAR_INTERNAL_TOKEN]")
+    @Option(help: "A file holding the admin token (the _FILE convention of Docker secrets). [env: BAZAR_ADMIN_TOKEN_FILE]")
+    public var adminTokenFile: String?
+
+    @Option(help: "Bearer token for the routes services call among themselves (required, or its file). [env: BAZAR_INTERNAL_TOKEN]")
     public var internalToken: String?
+
+    @Option(help: "A file holding the internal token. [env: BAZAR_INTERNAL_TOKEN_FILE]")
+    public var internalTokenFile: String?
 
     @Option(help: "Largest request body accepted, in bytes. [env: BAZAR_MAX_BODY_BYTES, default: 65536]")
     public var maxBodyBytes: Int?
@@ -51,8 +57,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
             port: try Setting.int(port, env: "BAZAR_PORT", default: defaultPort),
             logLevel: try Setting.logLevel(Setting.string(logLevel, env: "BAZAR_LOG_LEVEL", default: "info")),
             tokens: AccessTokens(
-                admin: Setting.optionalString(adminToken, env: "BAZAR_ADMIN_TOKEN"),
-                internal: Setting.optionalString(internalToken, env: "BAZAR_INTERNAL_TOKEN")),
+                admin: try Setting.secret(adminToken, env: "BAZAR_ADMIN_TOKEN", file: adminTokenFile, flag: "--admin-token"),
+                internal: try Setting.secret(internalToken, env: "BAZAR_INTERNAL_TOKEN", file: internalTokenFile, flag: "--internal-token")),
             maxBodyBytes: try Setting.positiveInt(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: 65536),
             maxURIBytes: try Setting.positiveInt(maxUriBytes, env: "BAZAR_MAX_URI_BYTES", default: 4096),
             idleTimeout: .milliseconds(try Setting.atLeast(
@@ -81,7 +87,7 @@ public struct ServerSettings: Sendable {
     /// Connections kept per back-end host: AsyncHTTPClient's default of 8 caps throughput.
     public var backendConnections: Int
 
-    public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens = .init(admin: nil, internal: nil),
+    public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens,
                 maxBodyBytes: Int = 65536, maxURIBytes: Int = 4096, idleTimeout: Duration = .seconds(30), maxConnections: Int = defaultMaxConnections,
                 backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64) {
         self.host = host

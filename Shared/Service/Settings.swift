@@ -16,6 +16,29 @@ public enum Setting {
         flag ?? environment(env)
     }
 
+    /// A secret: the flag, the `env` variable, or the file the flag `<flag>-file` or `<env>_FILE` names
+    /// (its text, without surrounding whitespace). Required: none is a `ConfigurationError`.
+    public static func secret(_ value: String?, env: String, file: String?, flag: String) throws -> String {
+        if let value = optionalString(value, env: env) { return value }
+        guard let path = optionalString(file, env: env + "_FILE") else {
+            throw ConfigurationError("\(env) is not set: give \(env), \(env)_FILE or \(flag)(-file) (bazar up and docker compose up make one)")
+        }
+        return try secretFile(path, variable: env + "_FILE")
+    }
+
+    /// The text of the file at `path` that `variable` names, without surrounding whitespace.
+    public static func secretFile(_ path: String, variable: String) throws -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("cannot read \(variable)=\(path): \(error)")
+        }
+        let secret = text.trimmingWhitespace()
+        guard !secret.isEmpty else { throw ConfigurationError("\(variable)=\(path) is empty") }
+        return secret
+    }
+
     public static func int(_ flag: Int?, env: String, default fallback: Int) throws -> Int {
         if let flag { return flag }
         guard let text = environment(env) else { return fallback }

@@ -1,5 +1,6 @@
 import BazarTestSupport
 import Foundation
+import NIOCore
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -59,6 +60,60 @@ struct StartupTests {
             #expect(replica.output.contains("cannot open the database \(named)"), "\(replica.output)")
             #expect(!replica.output.contains("s3cret-pw") && !replica.output.contains("Assertion"), "\(replica.output)")
         }
+    }
+
+    @Test("a service without its tokens, or with a token file it cannot read, refuses to start with one line naming it")
+    func tokensRequired() async throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-no-such-token-\(UUID().uuidString)").path
+        for (environment, says) in [
+            ([String: String](), "BAZAR_ADMIN_TOKEN is not set"),
+            (["BAZAR_ADMIN_TOKEN": "a"], "BAZAR_INTERNAL_TOKEN is not set"),
+            (["BAZAR_ADMIN_TOKEN_FILE": missing, "BAZAR_INTERNAL_TOKEN": "i"], "cannot read BAZAR_ADMIN_TOKEN_FILE=\(missing)"),
+        ] {
+            let front = try RunningCommand(
+                Self.binDirectory + "/bazar-front", ["--port", "\(FreePort.next())"], environment: environment,
+                unset: Set(Self.tokenVariables).subtracting(environment.keys))
+            #expect(await front.exitStatus(within: Self.exitLimit) == 1, "\(front.output)")
+            #expect(front.output.contains(says), "expected '\(says)' in: \(front.output)")
+        }
+    }
+
+    static let tokenVariables = ["BAZAR_ADMIN_TOKEN", "BAZAR_INTERNAL_TOKEN", "BAZAR_ADMIN_TOKEN_FILE", "BAZAR_INTERNAL_TOKEN_FILE"]
+
+    @Test("bazar up makes random tokens on first start, readable by the owner only, keeps them, and the admin routes need them")
+    func upMakesTokens() async throws {
+        let directory = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let front = FreePort.block(5)
+        let secrets = directory.appendingPathComponent("secrets")
+        var tokens: [String] = []
+        for run in 1...2 {
+            let up = try RunningCommand(
+                Self.binDirectory + "/bazar", ["up", "--data-dir", directory.path, "--front-port", "\(front)"],
+                environment: ["BAZAR_BIN_DIR": Self.binDirectory], unset: Set(Self.tokenVariables))
+            defer { up.signal(SIGKILL) }
+            try #require(await up.waitForOutput("Bazar is up", within: Self.readyLimit), "\(up.output)")
+            let adminFile = secrets.appendingPathComponent("admin-token")
+            #expect(up.output.contains("admin token: \(adminFile.path)"), "\(up.output)")
+            let directoryMode = try FileManager.default.attributesOfItem(atPath: secrets.path)[.posixPermissions] as? Int
+            #expect(directoryMode == 0o700, "secrets directory mode \(String(directoryMode ?? 0, radix: 8))")
+            for name in ["admin-token", "internal-token"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: secrets.appendingPathComponent(name).path)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(name) mode \(String(mode ?? 0, radix: 8))")
+            }
+            let token = try String(contentsOf: adminFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(token.count == 64, "a 256-bit token in hex: \(token)")
+            tokens.append(token)
+            let url = "http://127.0.0.1:\(front)/books/1/restock"
+            let body = ByteBuffer(string: #"{"count": 1}"#)
+            #expect(try await SystemCluster.client.send(.POST, url, body: body, timeout: .seconds(10)).status == 401)
+            #expect(try await SystemCluster.client.send(.POST, url, body: body, headers: [("Authorization", "Bearer wrong")], timeout: .seconds(10)).status == 401)
+            #expect(try await SystemCluster.client.send(
+                .POST, url, body: body, headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(10)).status == 200)
+            up.signal(SIGTERM)
+            #expect(await up.exitStatus(within: Self.exitLimit) == 0, "run \(run): \(up.output)")
+        }
+        #expect(tokens.count == 2 && tokens[0] == tokens[1], "a restarted bazar up keeps its tokens")
     }
 
     @Test("bazar up refuses ports in use, names the process holding one, and starts nothing")

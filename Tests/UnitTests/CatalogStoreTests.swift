@@ -23,7 +23,7 @@ struct CatalogStoreTests {
         logger.logLevel = .warning
         return Replicator(
             group: ReplicaGroup(me: ReplicaName(name)!, peers: peers), log: ReplicationLog(database: database),
-            client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(lease: .seconds(5)),
+            client: .shared, tokens: .init(admin: "test-admin", internal: "test-internal"), settings: .init(lease: .seconds(5)),
             logger: logger, store: CatalogStore(database: database))
     }
 
@@ -264,7 +264,7 @@ extension CatalogStoreTests {
                 let lease = Duration.milliseconds(500)
                 let follower = Replicator(
                     group: ReplicaGroup(me: ReplicaName("catalog-2")!, peers: peers), log: ReplicationLog(database: followerDB),
-                    client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(lease: lease), logger: logger,
+                    client: .shared, tokens: .init(admin: "test-admin", internal: "test-internal"), settings: .init(lease: lease), logger: logger,
                     store: followerStore)
                 try await follower.open()
                 let last = try #require(entries.last?.seq)

@@ -22,7 +22,7 @@ struct DevelopmentDefaultsTests {
         let own = AccessTokens(admin: "s3cret-admin", internal: "s3cret-internal")
         #expect(DevelopmentDefaults.settingsOnDefaults(
             tokens: own, databaseURL: "postgres://bazar:another-password@postgres:5432/bazar_order_2").isEmpty)
-        #expect(DevelopmentDefaults.settingsOnDefaults(tokens: AccessTokens(admin: nil, internal: nil), databaseURL: ".bazar/catalog-1.sqlite").isEmpty)
+        #expect(DevelopmentDefaults.settingsOnDefaults(tokens: own, databaseURL: ".bazar/catalog-1.sqlite").isEmpty)
         #expect(DevelopmentDefaults.settingsOnDefaults(tokens: own, databaseURL: "postgres://bazar@postgres/bazar_catalog_1").isEmpty)
         // Only the password counts: a user or database named like it is no secret.
         #expect(DevelopmentDefaults.settingsOnDefaults(

@@ -22,7 +22,7 @@ struct OrderStoreTests {
             logger.logLevel = .warning
             let replicator = Replicator(
                 group: ReplicaGroup(me: ReplicaName("order-1")!, peers: []), log: ReplicationLog(database: database),
-                client: .shared, tokens: .init(admin: nil, internal: nil), settings: .init(), logger: logger, store: store)
+                client: .shared, tokens: .init(admin: "test-admin", internal: "test-internal"), settings: .init(), logger: logger, store: store)
             try await replicator.open()
             try await replicator.becomeLeader(term: 1)
             let first = order(1, at: 1_700_000_000)

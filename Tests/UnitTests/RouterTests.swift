@@ -19,7 +19,7 @@ struct RouterTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("bazar-router-\(UUID().uuidString).sqlite").path
     }
 
-    static func server(admin: String? = "admin-secret", internal: String? = "internal-secret") -> ServerSettings {
+    static func server(admin: String = "admin-secret", internal: String = "internal-secret") -> ServerSettings {
         ServerSettings(port: 0, logLevel: .warning, tokens: AccessTokens(admin: admin, internal: `internal`), maxBodyBytes: 1024,
                        backendTimeout: .milliseconds(300), requestDeadline: .milliseconds(600))
     }

@@ -104,6 +104,12 @@ struct Bench: AsyncParsableCommand {
         if ceilings && sweep { throw ValidationError("--ceilings and --sweep are separate runs: give one") }
     }
 
+    /// The local Bazars of --ceilings and --sweep get this admin token (one per run) unless one is given.
+    static let localAdminToken = LocalSecrets.randomToken()
+
+    /// The token restocks carry.
+    var restockToken: String? { adminToken ?? (ceilings || sweep ? Self.localAdminToken : nil) }
+
     func run() async throws {
         let command = (["bazar"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         var report = BenchReport(machine: Self.machine(), command: command)
@@ -160,13 +166,13 @@ struct Bench: AsyncParsableCommand {
         }
         var stock: StockCheck?
         if checkStock, workload.mix[.purchase, default: 0] > 0 {
-            var check = StockCheck(url: base, books: Array(workload.books), adminToken: adminToken)
+            var check = StockCheck(url: base, books: Array(workload.books), adminToken: restockToken)
             try await check.prepare(floor: stockFloor, client: client)
             stock = check
         }
         var plan = LoadPlan(
             url: base, workload: workload, pacing: pacing ?? (rate.map { .open(rate: $0, maxInFlight: maxInFlight) } ?? .closed(clients: clients)),
-            warmup: .seconds(warmup), duration: .seconds(duration), requests: requests, adminToken: adminToken)
+            warmup: .seconds(warmup), duration: .seconds(duration), requests: requests, adminToken: restockToken)
         plan.infoPath = infoPath
         say("\(label.isEmpty ? "bench" : label): \(Self.describe(plan)) against \(base)")
         let start = CPUStart()

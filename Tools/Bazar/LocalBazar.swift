@@ -58,6 +58,7 @@ struct LocalBazar: Sendable {
         layout.postgresURL = postgres
         layout.databasePrefix = label.replacingOccurrences(of: "-", with: "_")
         layout.environment["BAZAR_LOG_LEVEL"] = "warning"
+        layout.environment["BAZAR_ADMIN_TOKEN"] = bench.restockToken
         if !cache { layout.environment["BAZAR_CACHE_CAPACITY"] = "0" }
         if let answer = try? await BackendClient.shared.send(.GET, topology.frontEndURL + "/health", timeout: .seconds(1)) {
             throw LoadError("something already answers on \(topology.frontEndURL) (status \(answer.status)): stop it, or give --front-port")

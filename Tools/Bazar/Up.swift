@@ -88,6 +88,11 @@ struct Up: AsyncParsableCommand {
             throw ExitCode.failure
         }
         say("Bazar is up: \(topology.frontEndURL) (try: curl \(topology.frontEndURL)/info/1). Ctrl-C stops it.")
+        if let file = await cluster.secretFiles?["BAZAR_ADMIN_TOKEN_FILE"] {
+            say("admin token: \(file) (curl -H \"Authorization: Bearer $(cat \(file))\" -X DELETE \(topology.frontEndURL)/cache)")
+        } else {
+            say("admin token: the one BAZAR_ADMIN_TOKEN or BAZAR_ADMIN_TOKEN_FILE gives")
+        }
         switch await Self.waitForStop(cluster: cluster, keepGoing: keepGoing, signals: signals) {
         case .ready, .signal:
             say("\nreceived \(signals.received ?? "a signal"), stopping …")

@@ -20,6 +20,18 @@ public actor LocalCluster {
         public init(description: String) { self.description = description }
     }
 
+    /// `BAZAR_…_TOKEN_FILE`s of the tokens this cluster made (`LocalSecrets`), for those that
+    /// neither the environment nor the layout gives.
+    public private(set) var secretFiles: [String: String]?
+
+    private func secrets() throws -> [String: String] {
+        if let secretFiles { return secretFiles }
+        let files = try LocalSecrets.environment(
+            for: layout.dataDirectory, given: ProcessInfo.processInfo.environment.merging(layout.environment) { $1 })
+        secretFiles = files
+        return files
+    }
+
     /// Starts every member that is not running.
     public func startAll() throws {
         try FileManager.default.createDirectory(at: layout.dataDirectory.appendingPathComponent("logs"), withIntermediateDirectories: true)
@@ -50,7 +62,7 @@ public actor LocalCluster {
             process.executableURL = executable
             process.arguments = layout.arguments(of: member)
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(layout.environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(layout.environment) { $1 }.merging(try secrets()) { $1 }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice

@@ -17,7 +17,7 @@ struct FrontEndNotifier: Service {
     let heartbeat: Duration
     let logger: Logger
 
-    var headers: [(String, String)] { tokens.internalAuthorization.map { [("Authorization", $0)] } ?? [] }
+    var headers: [(String, String)] { [("Authorization", tokens.internalAuthorization)] }
 
     /// Books changed and not yet delivered, batched while a delivery is under way.
     let batches = InvalidationBatches()
