@@ -73,9 +73,10 @@ public struct BookPatch: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable { case price, quantity }
 
     public init(from decoder: any Decoder) throws {
+        // A field left out keeps its value; a field given as null is refused (not taken as left out).
         let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
-        price = try container.decodeIfPresent(Money.self, forKey: .price)
-        quantity = try container.decodeIfPresent(Int.self, forKey: .quantity)
+        price = container.contains(.price) ? try container.decode(Money.self, forKey: .price) : nil
+        quantity = container.contains(.quantity) ? try container.decode(Int.self, forKey: .quantity) : nil
     }
 }
 

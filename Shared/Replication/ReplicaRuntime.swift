@@ -14,15 +14,12 @@ public struct ReplicaRuntime: Sendable {
     public let replicator: Replicator
     public let forwarding: LeaderForwarding
     public let server: ServerSettings
-    /// Where the database is, as configured (a password in it stays here, never in logs).
-    let databaseURL: String
 
     /// Opens the database and wires the replicator to the service's store (made on that database).
     public init<Store: ReplicatedStore>(
         server: ServerSettings, replica: ReplicaSettings, store: (DatabaseClient) -> Store
     ) async throws {
         self.server = server
-        databaseURL = replica.databaseURL
         logger = ServiceApplication.logger(name: replica.me.description, level: server.logLevel)
         database = try await DatabaseClient.open(url: replica.databaseURL, logger: logger)
         client = BackendClient(connectionsPerHost: server.backendConnections)
@@ -43,10 +40,9 @@ public struct ReplicaRuntime: Sendable {
         var app = ServiceApplication.make(
             routes: routes, name: me.description, settings: server,
             services: [database, client, replicator], logger: logger)
-        app.beforeServerStarts { [logger, database, replicator, server, databaseURL] in
+        app.beforeServerStarts { [logger, database, replicator, server] in
             try await prepare()
             try await replicator.open()
-            DevelopmentDefaults.warn(tokens: server.tokens, databaseURL: databaseURL, logger: logger)
             let seq = await replicator.currentSeq()
             logger.info("replica starting", metadata: [
                 "replica": "\(me)", "database": "\(database.description)", "port": "\(server.port)", "seq": "\(seq)",

@@ -74,6 +74,8 @@ struct HostileInputTests {
             expectError("price as text NaN", try await patch(#"{"price": "NaN"}"#), 400, "invalid_body")
             expectError("price Infinity", try await patch(#"{"price": Infinity}"#), 400, "invalid_body")
             expectError("empty patch", try await patch("{}"), 400, "invalid_body")
+            expectError("null quantity beside a price", try await patch(#"{"price": 25, "quantity": null}"#), 400, "invalid_body")
+            expectError("null price beside a quantity", try await patch(#"{"price": null, "quantity": 5}"#), 400, "invalid_body")
             let huge = #"{"count": 1, "pad": ""# + String(repeating: "x", count: 70_000) + #""}"#
             expectError("body over the limit", try await restock(huge), 413, "payload_too_large")
 

@@ -211,13 +211,7 @@ final class ListeningSocket: Sendable {
     init(port: Int? = nil) throws {
         let port = port ?? FreePort.next()
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let bound = FreePort.withLoopback(port) { bind(fd, $0, $1) }
         guard bound == 0, listen(fd, 8) == 0 else {
             close(fd)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot listen on port \(port)"])

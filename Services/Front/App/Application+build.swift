@@ -18,7 +18,6 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
             catalogs: catalogs, orders: orders, client: client, interval: configuration.healthInterval, logger: logger)],
         logger: logger)
     app.beforeServerStarts {
-        DevelopmentDefaults.warn(tokens: configuration.server.tokens, databaseURL: nil, logger: logger)
         logger.info("front end starting", metadata: [
             "port": "\(configuration.server.port)", "cache_capacity": "\(configuration.cacheCapacity)",
             "cache_ttl": "\(configuration.cacheTimeToLive.map { "\($0)" } ?? "off")",
