@@ -4,9 +4,26 @@ import Hummingbird
 import Logging
 import Synchronization
 
+/// Gives every request its `X-Request-ID` (the client's, or a new one), for every back-end call
+/// it makes and its log lines, and echoes it on the answer, errors included (it runs outside
+/// `ErrorBodyMiddleware`).
+public struct RequestIDMiddleware: RouterMiddleware {
+    public typealias Context = BazarRequestContext
+
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestID = request.headers[.xRequestID].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 } ?? RequestIdentifier.make()
+        context.requestID = requestID
+        var response = try await next(request, context)
+        response.headers[.xRequestID] = requestID
+        return response
+    }
+}
+
 /// Turns every error into the contract's error body: unknown routes into 404 `not_found`, known
-/// paths with the wrong method into 405, anything unexpected into a logged 500. Also gives every
-/// request its `X-Request-ID` (the client's, or a new one) and echoes it on the answer.
+/// paths with the wrong method into 405, anything unexpected into a logged 500.
 public struct ErrorBodyMiddleware: RouterMiddleware {
     public typealias Context = BazarRequestContext
     let known: KnownPaths
@@ -14,17 +31,11 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
     public init(known: KnownPaths) { self.known = known }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        let requestID = request.headers[.xRequestID].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 } ?? RequestIdentifier.make()
-        context.requestID = requestID
-        var response: Response
         do {
-            response = try await next(request, context)
+            return try await next(request, context)
         } catch {
-            response = errorResponse(error, request: request, context: context)
+            return errorResponse(error, request: request, context: context)
         }
-        response.headers[.xRequestID] = requestID
-        return response
     }
 
     func errorResponse(_ error: any Error, request: Request, context: Context) -> Response {

@@ -13,6 +13,7 @@ public enum ServiceApplication {
         let router = Router(context: BazarRequestContext.self)
         // Outermost, so that it counts the status an error was finally answered with.
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorBodyMiddleware(known: known))
         router.add(middleware: RequestLimitsMiddleware(maxURIBytes: settings.maxURIBytes))
         router.add(middleware: LogRequestsMiddleware(.debug))

@@ -19,7 +19,18 @@ struct FrontController: Sendable {
     let settings: ServerSettings
     let metrics = FrontMetrics()
 
+    /// The front end's routes, in four collections: what clients call, what operators call with
+    /// the admin token, what catalog replicas call with the internal token, and what probes and
+    /// scrapers call.
     func add(to routes: RouteTable<BazarRequestContext>) {
+        addPublicRoutes(to: routes)
+        addAdminRoutes(to: routes)
+        addInternalRoutes(to: routes)
+        addOperationalRoutes(to: routes)
+    }
+
+    /// Reads through the cache, purchases, order look-ups.
+    func addPublicRoutes(to routes: RouteTable<BazarRequestContext>) {
         routes.get("/search/:topic") { _, context in
             let raw = context.parameters.get("topic") ?? ""
             let topic = try QueryRules.topic(raw.percentDecoded ?? raw)
@@ -59,18 +70,25 @@ struct FrontController: Sendable {
                 try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: timeout)
             }
         }
+    }
+
+    /// Price and stock changes, and emptying the cache: the admin token.
+    func addAdminRoutes(to routes: RouteTable<BazarRequestContext>) {
         routes.patch("/books/:id") { request, context in
             try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))")
         }
         routes.post("/books/:id/restock") { request, context in
             try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))/restock")
         }
-        routes.get("/cache/stats") { _, _ in JSONResponse.make(await cache.currentStats()) }
         routes.delete("/cache") { request, _ in
             try settings.tokens.requireAdmin(request)
             await cache.removeAll()
             return Response(status: .noContent)
         }
+    }
+
+    /// Invalidations and cache leases from catalog leaders: the internal token.
+    func addInternalRoutes(to routes: RouteTable<BazarRequestContext>) {
         routes.post("/internal/cache/invalidate") { request, _ in
             try settings.tokens.requireInternal(request)
             // A batch from a catalog leader; a single notice is taken as a batch of one.
@@ -85,6 +103,11 @@ struct FrontController: Sendable {
             await cache.renewLease(sentAt: try await request.decodeJSON(as: CacheLease.self, limit: settings.maxBodyBytes).sentAt)
             return Response(status: .noContent)
         }
+    }
+
+    /// Cache statistics, metrics, liveness, readiness and the contract: open, no token.
+    func addOperationalRoutes(to routes: RouteTable<BazarRequestContext>) {
+        routes.get("/cache/stats") { _, _ in JSONResponse.make(await cache.currentStats()) }
         ServiceMetrics.addRoute(to: routes) {
             await metrics.publish(await cache.currentStats(), replicas: catalogs.states() + orders.states())
         }
