@@ -91,7 +91,7 @@ struct StartupTests {
             let up = try RunningCommand(
                 Self.binDirectory + "/bazar", ["up", "--data-dir", directory.path, "--front-port", "\(front)"],
                 environment: ["BAZAR_BIN_DIR": Self.binDirectory], unset: Set(Self.tokenVariables))
-            defer { up.signal(SIGKILL) }
+            defer { up.signal(SIGTERM) }  // bazar up stops its services on SIGTERM, at any stage
             try #require(await up.waitForOutput("Bazar is up", within: Self.readyLimit), "\(up.output)")
             let adminFile = secrets.appendingPathComponent("admin-token")
             #expect(up.output.contains("admin token: \(adminFile.path)"), "\(up.output)")
@@ -191,7 +191,7 @@ struct StartupTests {
             products.appendingPathComponent("bazar").path,
             ["up", "--data-dir", directory.appendingPathComponent("data").path, "--front-port", "\(front)"],
             environment: environment, unset: ["BAZAR_BIN_DIR"])
-        defer { up.signal(SIGKILL) }
+        defer { up.signal(SIGTERM) }  // bazar up stops its services on SIGTERM, at any stage
         try #require(await up.waitForOutput("Bazar is up", within: Self.readyLimit), "\(up.output)")
         let recorded = (try? String(contentsOf: calls, encoding: .utf8)) ?? ""
         for service in ["bazar-front", "bazar-catalog", "bazar-order"] {
