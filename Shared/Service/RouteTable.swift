@@ -20,8 +20,6 @@ public final class KnownPaths: Sendable {
         }
     }
 
-    public func contains(_ path: String) -> Bool { allowedMethods(path) != nil }
-
     /// The methods a path answers (HEAD with GET, as the router serves it), or nil for an unknown path.
     public func allowedMethods(_ path: String) -> [String]? {
         let segments = path.split(separator: "/")

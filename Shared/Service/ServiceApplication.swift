@@ -24,8 +24,7 @@ public enum ServiceApplication {
         routes: RouteTable<BazarRequestContext>, name: String, settings: ServerSettings,
         services: [any Service], logger: Logger
     ) -> Application<RouterResponder<BazarRequestContext>> {
-        let idle = TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000
-            + settings.idleTimeout.components.attoseconds / 1_000_000_000)
+        let idle = TimeAmount.milliseconds(settings.idleTimeout.milliseconds)
         return Application(
             router: routes.router,
             server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadDeadline(limit: idle)], idleTimeout: idle)),

@@ -10,8 +10,7 @@ import Glibc
 /// that is taken, a database that will not open, a service that dies, a checkout's sources.
 @Suite("System: services and bazar up tell the truth", .serialized)
 struct StartupTests {
-    static let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"]
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    static let binDirectory = SystemCluster.binDirectory
     /// How long a process may take to give up: a bound for a hung process, not a speed test.
     static let exitLimit = Duration.seconds(60)
     /// `bazar up`'s own default wait for readiness.

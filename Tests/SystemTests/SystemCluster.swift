@@ -13,6 +13,9 @@ struct SystemCluster: Sendable {
     let layout: ClusterLayout
     static let adminToken = "test-admin-token"
     static let internalToken = "test-internal-token"
+    /// The executables under test: `BAZAR_BIN_DIR`, or the build directory the test bundle is in.
+    static let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"]
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     /// The tests' client: as many connections as concurrent test clients (AsyncHTTPClient's
     /// shared client keeps 8 per host, which would serialize them).
     static let client = BackendClient(connectionsPerHost: 128)
@@ -26,9 +29,7 @@ struct SystemCluster: Sendable {
     /// A layout on free ports in a new temporary directory, with tokens set.
     static func makeLayout(_ storage: Storage, topology: LocalTopology = .standard) throws -> ClusterLayout {
         _ = Leftovers.stopped
-        let binDirectory = ProcessInfo.processInfo.environment["BAZAR_BIN_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var layout = ClusterLayout.scratch(binDirectory: binDirectory, label: "system", topology: topology)
+        var layout = ClusterLayout.scratch(binDirectory: URL(fileURLWithPath: binDirectory), label: "system", topology: topology)
         if storage == .postgres {
             layout.postgresURL = try ScratchPostgres.shared().url + "/"
             // Unique database names per cluster on the shared server.
