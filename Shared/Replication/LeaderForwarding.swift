@@ -55,17 +55,30 @@ extension LeaderForwarding {
     /// forwards it to the leader. `idempotencyKey` is the key the write got from the first
     /// replica that saw it: a write committed here and then forwarded, because this replica
     /// lost its leadership before its followers acknowledged it, must not apply twice.
-    public func onLeader(
+    public func onLeader<Value: ResponseGenerator>(
         _ request: Request, body: ByteBuffer, context: BazarRequestContext, idempotencyKey: String? = nil,
-        _ write: () async throws -> Response
-    ) async throws -> Response {
+        _ write: () async throws -> Value
+    ) async throws -> LeaderAnswer<Value> {
         guard await group.isLeader else {
-            return try await forward(request, body: body, context: context, idempotencyKey: idempotencyKey)
+            return .relayed(try await forward(request, body: body, context: context, idempotencyKey: idempotencyKey))
         }
         do {
-            return try await write()
+            return .here(try await write())
         } catch is Replicator.NotLeader {
-            return try await forward(request, body: body, context: context, idempotencyKey: idempotencyKey)
+            return .relayed(try await forward(request, body: body, context: context, idempotencyKey: idempotencyKey))
+        }
+    }
+}
+
+/// A write's answer: this replica's own, as the leader, or the leader's, relayed as it came.
+public enum LeaderAnswer<Value: ResponseGenerator>: ResponseGenerator {
+    case here(Value)
+    case relayed(Response)
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        switch self {
+        case .here(let value): try value.response(from: request, context: context)
+        case .relayed(let response): response
         }
     }
 }

@@ -33,12 +33,14 @@ public struct ReplicaRuntime: Sendable {
     /// The application: the service's routes plus the replication routes; `prepare` (schema,
     /// seed) runs before the server accepts requests.
     public func makeApplication(
-        routes: RouteTable<BazarRequestContext>, prepare: @escaping @Sendable () async throws -> Void
+        routes: [RouteTable<BazarRequestContext>], prepare: @escaping @Sendable () async throws -> Void
     ) -> Application<RouterResponder<BazarRequestContext>> {
-        ReplicationRoutes(replicator: replicator, tokens: server.tokens).add(to: routes)
+        let router = ServiceApplication.makeRouter(settings: server)
+        let replication = ReplicationRoutes(replicator: replicator, tokens: server.tokens)
+        for table in routes + [replication.internalRoutes, replication.operationalRoutes] { router.add(table) }
         let me = group.me
         var app = ServiceApplication.make(
-            routes: routes, name: me.description, settings: server,
+            router: router, name: me.description, settings: server,
             services: [database, client, replicator], logger: logger)
         app.beforeServerStarts { [logger, database, replicator, server] in
             try await prepare()

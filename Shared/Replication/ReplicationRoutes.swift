@@ -4,8 +4,8 @@ import HTTPTypes
 import Hummingbird
 import Prometheus
 
-/// The routes every replica of a replicated service answers: the leader's pushes, the
-/// replication status, liveness and readiness.
+/// The routes every replica of a replicated service answers: the leader's pushes and votes
+/// (internal token), and the replication status, metrics, liveness and readiness (open).
 public struct ReplicationRoutes: Sendable {
     let replicator: Replicator
     let tokens: AccessTokens
@@ -15,42 +15,58 @@ public struct ReplicationRoutes: Sendable {
         self.tokens = tokens
     }
 
-    public func add(to routes: RouteTable<BazarRequestContext>) {
-        routes.post("/internal/replication/append") { request, _ in
-            try tokens.requireInternal(request)
-            let batch = try await request.decodeJSON(as: ReplicationBatch.self, limit: 64 * 1024 * 1024)
-            return JSONResponse.make(try await replicator.receive(batch))
-        }
-        routes.post("/internal/replication/snapshot") { request, _ in
-            try tokens.requireInternal(request)
-            let snapshot = try await request.decodeJSON(as: ReplicationSnapshot.self, limit: 512 * 1024 * 1024)
-            return JSONResponse.make(try await replicator.install(snapshot))
-        }
-        routes.post("/internal/replication/vote") { request, _ in
-            try tokens.requireInternal(request)
-            let vote = try await request.decodeJSON(as: VoteRequest.self, limit: 4096)
-            return JSONResponse.make(try await replicator.vote(vote))
-        }
-        routes.get("/replication/status") { _, _ in
-            JSONResponse.make(try await status())
-        }
-        ServiceMetrics.addRoute(to: routes) {
-            guard let status = try? await status() else { return }
-            let registry = ServiceMetrics.registry
-            registry.makeGauge(name: "bazar_replication_leader", help: "1 while this replica leads its group, else 0.")
-                .set(to: status.role == .leader ? 1 : 0)
-            registry.makeGauge(name: "bazar_replication_term", help: "The leader term this replica is in.")
-                .set(Int64(status.term))
-            registry.makeGauge(name: "bazar_replication_last_seq", help: "Sequence number of the last entry in this replica's log.")
-                .set(Int64(status.lastSeq))
-            registry.makeGauge(name: "bazar_replication_in_sync", help: "1 while this replica may serve reads (G6), else 0.")
-                .set(to: status.inSync ? 1 : 0)
-        }
-        routes.get("/health") { _, _ in JSONResponse.make(Liveness.current) }
-        routes.get("/ready") { _, _ in
-            try await replicator.requireReadable()
-            return JSONResponse.make(["status": "ready"])
-        }
+    /// Pushes from the leader and votes among replicas. A batch or a snapshot may be far larger
+    /// than a client's body: each route reads up to its own limit.
+    public var internalRoutes: RouteTable<BazarRequestContext> {
+        RouteTable()
+            .add(middleware: BodyLimit(bytes: 4096))
+            .post("/internal/replication/vote", use: vote)
+            .add(middleware: BodyLimit(bytes: 64 * 1024 * 1024))
+            .post("/internal/replication/append", use: append)
+            .add(middleware: BodyLimit(bytes: 512 * 1024 * 1024))
+            .post("/internal/replication/snapshot", use: installSnapshot)
+    }
+
+    public var operationalRoutes: RouteTable<BazarRequestContext> {
+        let routes = RouteTable<BazarRequestContext>()
+            .get("/replication/status") { _, _ in try await status() }
+            .get("/health") { _, _ in Liveness.current }
+            .get("/ready", use: ready)
+        ServiceMetrics.addRoute(to: routes) { await publishMetrics() }
+        return routes
+    }
+
+    @Sendable func append(_ request: Request, context: BazarRequestContext) async throws -> ReplicationAck {
+        try tokens.requireInternal(request)
+        return try await replicator.receive(try await request.decode(as: ReplicationBatch.self, context: context))
+    }
+
+    @Sendable func installSnapshot(_ request: Request, context: BazarRequestContext) async throws -> ReplicationAck {
+        try tokens.requireInternal(request)
+        return try await replicator.install(try await request.decode(as: ReplicationSnapshot.self, context: context))
+    }
+
+    @Sendable func vote(_ request: Request, context: BazarRequestContext) async throws -> VoteAnswer {
+        try tokens.requireInternal(request)
+        return try await replicator.vote(try await request.decode(as: VoteRequest.self, context: context))
+    }
+
+    @Sendable func ready(_ request: Request, context: BazarRequestContext) async throws -> [String: String] {
+        try await replicator.requireReadable()
+        return ["status": "ready"]
+    }
+
+    func publishMetrics() async {
+        guard let status = try? await status() else { return }
+        let registry = ServiceMetrics.registry
+        registry.makeGauge(name: "bazar_replication_leader", help: "1 while this replica leads its group, else 0.")
+            .set(to: status.role == .leader ? 1 : 0)
+        registry.makeGauge(name: "bazar_replication_term", help: "The leader term this replica is in.")
+            .set(Int64(status.term))
+        registry.makeGauge(name: "bazar_replication_last_seq", help: "Sequence number of the last entry in this replica's log.")
+            .set(Int64(status.lastSeq))
+        registry.makeGauge(name: "bazar_replication_in_sync", help: "1 while this replica may serve reads (G6), else 0.")
+            .set(to: status.inSync ? 1 : 0)
     }
 
     func status() async throws -> ReplicationStatus {

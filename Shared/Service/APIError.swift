@@ -17,7 +17,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(code.rawValue): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(ErrorBody(code: code, message: message), status: status)
+        JSONResponse.error(ErrorBody(code: code, message: message), status: status)
     }
 
     public static func notFound(_ message: String) -> APIError { .init(.notFound, message) }

@@ -1,15 +1,43 @@
 import HTTPTypes
 import Hummingbird
 
-/// The request context of every Bazar service: Hummingbird's core plus the request id that
-/// travels with a request through every back-end call.
+/// The request context of every Bazar service: Hummingbird's core, the request id that travels
+/// with a request through every back-end call, the body limit, and the contract's JSON (strict
+/// decoding with the error body on failure; RFC 3339 dates, sorted keys on the way out).
 public struct BazarRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String
+    /// The largest body a route reads (413 beyond): the service's setting, put here by
+    /// `RequestLimitsMiddleware`; replication pushes raise it for their own routes.
+    public var maxUploadSize: Int
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.maxUploadSize = ServerSettings.defaultMaxBodyBytes
+    }
+
+    public var requestDecoder: BazarRequestDecoder { BazarRequestDecoder() }
+    public var responseEncoder: BazarResponseEncoder { BazarResponseEncoder() }
+}
+
+/// Reads a request body as the contract's JSON: at most the context's body limit (413), and a
+/// body that does not decode is 400 `invalid_body` with the decoder's reason.
+public struct BazarRequestDecoder: RequestDecoder {
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        try decode(T.self, from: try await request.collectBody(limit: context.maxUploadSize))
+    }
+
+    /// A body already read: a write keeps its bytes to send them on to the leader as they came.
+    public func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws -> T {
+        try JSONResponse.decodeBody(T.self, from: body)
+    }
+}
+
+/// Writes a handler's value as the contract's JSON.
+public struct BazarResponseEncoder: ResponseEncoder {
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        try JSONResponse.make(value)
     }
 }
 

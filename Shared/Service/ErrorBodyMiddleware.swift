@@ -63,7 +63,7 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
             ])
             apiError = APIError(.internalError, "The server failed to answer this request.")
         }
-        return JSONResponse.make(ErrorBody(code: apiError.code, message: apiError.message), status: apiError.status, headers: headers)
+        return JSONResponse.error(ErrorBody(code: apiError.code, message: apiError.message), status: apiError.status, headers: headers)
     }
 }
 

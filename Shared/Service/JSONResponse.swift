@@ -13,11 +13,14 @@ public enum JSONResponse {
     static let decoder = BazarJSON.decoder()
     static let contentType = "application/json; charset=utf-8"
 
-    public static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = contentType
-        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    public static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        raw(try encode(value), status: status, headers: headers)
+    }
+
+    /// An error body: encoding it cannot fail, and the error path must not throw.
+    static func error(_ body: ErrorBody, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        let data = (try? encoder.encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
+        return raw(ByteBuffer(bytes: data), status: status, headers: headers)
     }
 
     /// Passes an answer from a back end on unchanged, with the given extra headers.
@@ -45,12 +48,8 @@ public enum JSONResponse {
 }
 
 extension Request {
-    /// Reads the whole body (at most `limit` bytes: 413 beyond) and decodes it (400 when it is not
-    /// the expected JSON, with the decoder's reason in the message).
-    public func decodeJSON<T: Decodable>(as type: T.Type, limit: Int) async throws -> T {
-        try JSONResponse.decodeBody(T.self, from: try await collectBody(limit: limit))
-    }
-
+    /// Reads the whole body, at most `limit` bytes (413 beyond). Writes keep the bytes, to send
+    /// them on to the leader as they came; other routes decode with `decode(as:context:)`.
     public func collectBody(limit: Int) async throws -> ByteBuffer {
         if let length = headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError(.payloadTooLarge, "The body is larger than the limit of \(limit) bytes.")

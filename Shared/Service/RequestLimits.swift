@@ -6,11 +6,16 @@ import NIOHTTPTypes
 /// Refuses, before any route runs, what no route of Bazar takes: a request target longer than
 /// the limit (414), and a body declared as something other than JSON (415). A body without a
 /// Content-Type is read as JSON, so `curl --data` with its form type is refused, not misread.
+/// Puts the body limit in the request context, where the request decoder finds it.
 public struct RequestLimitsMiddleware: RouterMiddleware {
     public typealias Context = BazarRequestContext
     let maxURIBytes: Int
+    let maxBodyBytes: Int
 
-    public init(maxURIBytes: Int) { self.maxURIBytes = maxURIBytes }
+    public init(maxURIBytes: Int, maxBodyBytes: Int) {
+        self.maxURIBytes = maxURIBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.string.utf8.count <= maxURIBytes else {
@@ -19,6 +24,8 @@ public struct RequestLimitsMiddleware: RouterMiddleware {
         if Self.carriesBody(request), let type = request.headers[.contentType], !Self.isJSON(type) {
             throw APIError(.unsupportedMediaType, "The body must be JSON (Content-Type: application/json), not \(type.prefix(100)).")
         }
+        var context = context
+        context.maxUploadSize = maxBodyBytes
         return try await next(request, context)
     }
 

@@ -34,38 +34,76 @@ public final class KnownPaths: Sendable {
     }
 }
 
-/// A router that records its paths in `known`.
-public struct RouteTable<Context: RequestContext> {
-    public let router: Router<Context>
-    public let known: KnownPaths
+/// A controller's routes: a Hummingbird `RouteCollection` that also remembers its paths and
+/// methods, so that the router it joins can answer a known path's wrong method with 405.
+public final class RouteTable<Context: RequestContext> {
+    public let collection = RouteCollection(context: Context.self)
+    public private(set) var endpoints: [(path: String, method: HTTPRequest.Method)] = []
 
-    public init(router: Router<Context>, known: KnownPaths) {
-        self.router = router
-        self.known = known
-    }
+    public init() {}
 
+    @discardableResult
     public func on(
         _ method: HTTPRequest.Method, _ path: String,
-        use handler: @escaping @Sendable (Request, Context) async throws -> Response
-    ) {
-        known.add(path, method: method)
-        router.on(RouterPath(path), method: method, use: handler)
+        use handler: @escaping @Sendable (Request, Context) async throws -> some ResponseGenerator
+    ) -> Self {
+        endpoints.append((path, method))
+        collection.on(RouterPath(path), method: method, use: handler)
+        return self
     }
 
-    public func get(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+    @discardableResult
+    public func get(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> some ResponseGenerator) -> Self {
         on(.get, path, use: handler)
     }
 
-    public func post(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+    @discardableResult
+    public func post(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> some ResponseGenerator) -> Self {
         on(.post, path, use: handler)
     }
 
-    public func patch(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+    @discardableResult
+    public func patch(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> some ResponseGenerator) -> Self {
         on(.patch, path, use: handler)
     }
 
-    public func delete(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+    @discardableResult
+    public func delete(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> some ResponseGenerator) -> Self {
         on(.delete, path, use: handler)
+    }
+
+    /// Middleware for the routes added after it (Hummingbird's rule for route collections).
+    @discardableResult
+    public func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {
+        collection.add(middleware: middleware)
+        return self
+    }
+}
+
+/// A service's router and the paths its route tables brought.
+public struct ServiceRouter<Context: RequestContext> {
+    public let router: Router<Context>
+    let known: KnownPaths
+
+    public func add(_ tables: RouteTable<Context>...) {
+        for table in tables {
+            router.addRoutes(table.collection)
+            for endpoint in table.endpoints { known.add(endpoint.path, method: endpoint.method) }
+        }
+    }
+}
+
+/// Lets the routes added after it read bodies up to `bytes` (the service's limit is the default).
+public struct BodyLimit: RouterMiddleware {
+    public typealias Context = BazarRequestContext
+    let bytes: Int
+
+    public init(bytes: Int) { self.bytes = bytes }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxUploadSize = bytes
+        return try await next(request, context)
     }
 }
 

@@ -59,7 +59,7 @@ public struct ServerOptions: ParsableArguments, Sendable {
             tokens: AccessTokens(
                 admin: try Setting.secret(adminToken, env: "BAZAR_ADMIN_TOKEN", file: adminTokenFile, flag: "--admin-token"),
                 internal: try Setting.secret(internalToken, env: "BAZAR_INTERNAL_TOKEN", file: internalTokenFile, flag: "--internal-token")),
-            maxBodyBytes: try Setting.positiveInt(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: 65536),
+            maxBodyBytes: try Setting.positiveInt(maxBodyBytes, env: "BAZAR_MAX_BODY_BYTES", default: ServerSettings.defaultMaxBodyBytes),
             maxURIBytes: try Setting.positiveInt(maxUriBytes, env: "BAZAR_MAX_URI_BYTES", default: 4096),
             idleTimeout: .milliseconds(try Setting.atLeast(
                 Int(BackendClient.poolIdleTimeout.milliseconds) * 2, idleTimeoutMs, env: "BAZAR_IDLE_TIMEOUT_MS", default: 30000)),
@@ -87,8 +87,10 @@ public struct ServerSettings: Sendable {
     /// Connections kept per back-end host: AsyncHTTPClient's default of 8 caps throughput.
     public var backendConnections: Int
 
+    public static let defaultMaxBodyBytes = 65536
+
     public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens,
-                maxBodyBytes: Int = 65536, maxURIBytes: Int = 4096, idleTimeout: Duration = .seconds(30), maxConnections: Int = defaultMaxConnections,
+                maxBodyBytes: Int = defaultMaxBodyBytes, maxURIBytes: Int = 4096, idleTimeout: Duration = .seconds(30), maxConnections: Int = defaultMaxConnections,
                 backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64) {
         self.host = host
         self.port = port

@@ -8,25 +8,25 @@ import ServiceLifecycle
 /// What every service's `buildApplication` starts from: a router that answers errors in the
 /// contract's shape, and an application listening where the settings say.
 public enum ServiceApplication {
-    public static func makeRoutes(settings: ServerSettings) -> RouteTable<BazarRequestContext> {
+    public static func makeRouter(settings: ServerSettings) -> ServiceRouter<BazarRequestContext> {
         let known = KnownPaths()
         let router = Router(context: BazarRequestContext.self)
         // Outermost, so that it counts the status an error was finally answered with.
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorBodyMiddleware(known: known))
-        router.add(middleware: RequestLimitsMiddleware(maxURIBytes: settings.maxURIBytes))
+        router.add(middleware: RequestLimitsMiddleware(maxURIBytes: settings.maxURIBytes, maxBodyBytes: settings.maxBodyBytes))
         router.add(middleware: LogRequestsMiddleware(.debug))
-        return RouteTable(router: router, known: known)
+        return ServiceRouter(router: router, known: known)
     }
 
     public static func make(
-        routes: RouteTable<BazarRequestContext>, name: String, settings: ServerSettings,
+        router: ServiceRouter<BazarRequestContext>, name: String, settings: ServerSettings,
         services: [any Service], logger: Logger
     ) -> Application<RouterResponder<BazarRequestContext>> {
         let idle = TimeAmount.milliseconds(settings.idleTimeout.milliseconds)
         return Application(
-            router: routes.router,
+            router: router.router,
             server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadDeadline(limit: idle)], idleTimeout: idle)),
             configuration: .init(
                 address: .hostname(settings.host, port: settings.port), serverName: name,

@@ -29,7 +29,7 @@ public enum ServiceMetrics {
     public static func addRoute(
         to routes: RouteTable<BazarRequestContext>, refresh: @escaping @Sendable () async -> Void = {}
     ) {
-        routes.get("/metrics") { _, _ in
+        routes.get("/metrics") { _, _ -> Response in
             await refresh()
             let text = registry.emitToBuffer()
             return Response(

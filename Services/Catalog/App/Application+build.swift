@@ -12,12 +12,12 @@ public func buildCatalogApplication(_ configuration: CatalogConfiguration) async
         frontEnds: configuration.frontEnds, client: runtime.client, tokens: configuration.server.tokens,
         group: runtime.group, lease: configuration.replica.replication.lease,
         heartbeat: configuration.replica.replication.heartbeat, logger: runtime.logger)
-    let routes = ServiceApplication.makeRoutes(settings: configuration.server)
-    CatalogController(
+    let controller = CatalogController(
         store: store, replicator: runtime.replicator, forwarding: runtime.forwarding, notifier: notifier,
-        settings: configuration.server
-    ).add(to: routes)
-    var app = runtime.makeApplication(routes: routes) { try await store.prepare() }
+        settings: configuration.server)
+    var app = runtime.makeApplication(routes: [controller.readRoutes, controller.purchaseRoutes, controller.adminRoutes]) {
+        try await store.prepare()
+    }
     app.addServices(notifier)
     return app
 }

@@ -7,108 +7,133 @@ import SQLKit
 /// The catalog's routes: reads from this replica (while it may serve them), writes through the
 /// leader's replicator.
 struct CatalogController: Sendable {
+    typealias Context = BazarRequestContext
     let store: CatalogStore
     let replicator: Replicator
     let forwarding: LeaderForwarding
     let notifier: FrontEndNotifier
     let settings: ServerSettings
 
-    func add(to routes: RouteTable<BazarRequestContext>) {
-        routes.get("/books") { request, _ in
-            let topic = try request.uri.queryParameters.get("topic").map(QueryRules.topic)
-            let books = try await replicator.readCommitted { try await store.books(topic: topic) }
-            return JSONResponse.make(BookList(items: books), headers: replicator.servedBy)
+    /// Reads, served by any replica that may serve them (G6).
+    var readRoutes: RouteTable<Context> {
+        RouteTable()
+            .get("/books", use: books)
+            .get("/books/:id", use: book)
+    }
+
+    /// Sales, which order replicas ask for with an order's request id.
+    var purchaseRoutes: RouteTable<Context> {
+        RouteTable().post("/books/:id/purchase", use: purchase)
+    }
+
+    /// Price and stock changes: the admin token.
+    var adminRoutes: RouteTable<Context> {
+        RouteTable()
+            .patch("/books/:id", use: update)
+            .post("/books/:id/restock", use: restock)
+    }
+
+    @Sendable func books(_ request: Request, context: Context) async throws -> EditedResponse<BookList> {
+        let topic = try request.uri.queryParameters.get("topic").map(QueryRules.topic)
+        let books = try await replicator.readCommitted { try await store.books(topic: topic) }
+        return EditedResponse(headers: replicator.servedBy, response: BookList(items: books))
+    }
+
+    @Sendable func book(_ request: Request, context: Context) async throws -> EditedResponse<Book> {
+        let id = try request.positiveID("id", context: context)
+        guard let book = try await replicator.readCommitted({ try await store.book(id: id) }) else {
+            throw APIError.notFound("There is no book \(id).")
         }
-        routes.get("/books/:id") { request, context in
-            let id = try request.positiveID("id", context: context)
-            guard let book = try await replicator.readCommitted({ try await store.book(id: id) }) else {
+        return EditedResponse(headers: replicator.servedBy, response: book)
+    }
+
+    @Sendable func purchase(_ request: Request, context: Context) async throws -> LeaderAnswer<EditedResponse<PurchaseReceipt>> {
+        let id = try request.positiveID("id", context: context)
+        let body = try await request.collectBody(limit: context.maxUploadSize)
+        let purchase = try context.requestDecoder.decode(PurchaseRequest.self, from: body)
+        guard !purchase.requestID.isEmpty else { throw APIError(.invalidBody, "request_id must not be empty.") }
+        return try await forwarding.onLeader(request, body: body, context: context) {
+            switch try await sell(bookID: id, requestID: purchase.requestID) {
+            case .sold(let receipt):
+                return EditedResponse(headers: replicator.servedBy, response: receipt)
+            case .outOfStock:
+                throw APIError(.outOfStock, "Book \(id) is out of stock.")
+            case .notFound:
                 throw APIError.notFound("There is no book \(id).")
             }
-            return JSONResponse.make(book, headers: replicator.servedBy)
         }
-        routes.post("/books/:id/purchase") { request, context in
-            let id = try request.positiveID("id", context: context)
-            let body = try await request.collectBody(limit: settings.maxBodyBytes)
-            let purchase = try decode(PurchaseRequest.self, body)
-            guard !purchase.requestID.isEmpty else { throw APIError(.invalidBody, "request_id must not be empty.") }
-            return try await forwarding.onLeader(request, body: body, context: context) {
-                let answer = try await replicator.once(requestID: purchase.requestID) { [store, notifier, replicator] in
-                    let committed = try await replicator.commit(requestID: purchase.requestID) { db in
-                        try await store.purchase(bookID: id, requestID: purchase.requestID, in: db)
-                    }
-                    // A sale changed the book: the front ends hear of it first.
-                    switch committed.answer {
-                    case .sold(let receipt):
-                        if let book = committed.operation?.book {
-                            await notifier.bookChanged(book)
-                        } else if let book = try await store.book(id: receipt.bookID) {
-                            // A repeat: the first attempt may have died before the front ends heard of it.
-                            await notifier.bookChanged(book)
-                        }
-                    case .outOfStock:
-                        // A refusal shows the sale that took the last copy, which may still be on
-                        // its way to the front ends (its writer waits for the next batch): they hear
-                        // of the book's current version first, or a read after this answer could
-                        // show the copy as still there (G8). Batched, so a burst of refusals costs
-                        // one exchange, not one each.
-                        if let book = try await store.book(id: id) { await notifier.bookChanged(book) }
-                    case .notFound:
-                        break
-                    }
-                    return committed.answer
+    }
+
+    /// A sale on the leader, at most once per request id; the front ends hear of what it changed
+    /// before it is answered.
+    func sell(bookID id: Int, requestID: String) async throws -> PurchaseAnswer {
+        try await replicator.once(requestID: requestID) { [store, notifier, replicator] in
+            let committed = try await replicator.commit(requestID: requestID) { db in
+                try await store.purchase(bookID: id, requestID: requestID, in: db)
+            }
+            switch committed.answer {
+            case .sold(let receipt):
+                if let book = committed.operation?.book {
+                    await notifier.bookChanged(book)
+                } else if let book = try await store.book(id: receipt.bookID) {
+                    // A repeat: the first attempt may have died before the front ends heard of it.
+                    await notifier.bookChanged(book)
                 }
-                switch answer {
-                case .sold(let receipt):
-                    return JSONResponse.make(receipt, headers: replicator.servedBy)
-                case .outOfStock:
-                    throw APIError(.outOfStock, "Book \(id) is out of stock.")
-                case .notFound:
-                    throw APIError.notFound("There is no book \(id).")
-                }
+            case .outOfStock:
+                // A refusal shows the sale that took the last copy, which may still be on its way
+                // to the front ends (its writer waits for the next batch): they hear of the book's
+                // current version first, or a read after this answer could show the copy as still
+                // there (G8). Batched, so a burst of refusals costs one exchange, not one each.
+                if let book = try await store.book(id: id) { await notifier.bookChanged(book) }
+            case .notFound:
+                break
             }
+            return committed.answer
         }
-        routes.patch("/books/:id") { request, context in
-            try settings.tokens.requireAdmin(request)
-            let id = try request.positiveID("id", context: context)
-            let body = try await request.collectBody(limit: settings.maxBodyBytes)
-            let patch = try decode(BookPatch.self, body)
-            guard patch.price != nil || patch.quantity != nil else {
-                throw APIError(.invalidBody, "Give at least one of price and quantity.")
-            }
-            if let quantity = patch.quantity, !(0...BookPatch.maxQuantity).contains(quantity) {
-                throw APIError(.invalidParameter, "quantity must be a whole number from 0 to \(BookPatch.maxQuantity).")
-            }
-            let key = Self.idempotencyKey(request)
-            return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
-                try await written(id, requestID: "patch:\(key)") { db in try await store.update(bookID: id, patch: patch, in: db) }
-            }
+    }
+
+    @Sendable func update(_ request: Request, context: Context) async throws -> LeaderAnswer<EditedResponse<Book>> {
+        try settings.tokens.requireAdmin(request)
+        let id = try request.positiveID("id", context: context)
+        let body = try await request.collectBody(limit: context.maxUploadSize)
+        let patch = try context.requestDecoder.decode(BookPatch.self, from: body)
+        guard patch.price != nil || patch.quantity != nil else {
+            throw APIError(.invalidBody, "Give at least one of price and quantity.")
         }
-        routes.post("/books/:id/restock") { request, context in
-            try settings.tokens.requireAdmin(request)
-            let id = try request.positiveID("id", context: context)
-            let body = try await request.collectBody(limit: settings.maxBodyBytes)
-            let restock = try decode(RestockRequest.self, body)
-            guard (1...RestockRequest.maxCount).contains(restock.count) else {
-                throw APIError(.invalidParameter, "count must be a whole number from 1 to \(RestockRequest.maxCount).")
-            }
-            let key = Self.idempotencyKey(request)
-            return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
-                try await written(id, requestID: "restock:\(key)") { db in try await store.restock(bookID: id, count: restock.count, in: db) }
-            }
+        if let quantity = patch.quantity, !(0...BookPatch.maxQuantity).contains(quantity) {
+            throw APIError(.invalidParameter, "quantity must be a whole number from 0 to \(BookPatch.maxQuantity).")
+        }
+        let key = Self.idempotencyKey(request)
+        return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
+            try await written(id, requestID: "patch:\(key)") { db in try await store.update(bookID: id, patch: patch, in: db) }
+        }
+    }
+
+    @Sendable func restock(_ request: Request, context: Context) async throws -> LeaderAnswer<EditedResponse<Book>> {
+        try settings.tokens.requireAdmin(request)
+        let id = try request.positiveID("id", context: context)
+        let body = try await request.collectBody(limit: context.maxUploadSize)
+        let restock = try context.requestDecoder.decode(RestockRequest.self, from: body)
+        guard (1...RestockRequest.maxCount).contains(restock.count) else {
+            throw APIError(.invalidParameter, "count must be a whole number from 1 to \(RestockRequest.maxCount).")
+        }
+        let key = Self.idempotencyKey(request)
+        return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: key) {
+            try await written(id, requestID: "restock:\(key)") { db in try await store.restock(bookID: id, count: restock.count, in: db) }
         }
     }
 
     /// A price or stock write: the new record, after the front ends were told.
     func written(
         _ id: Int, requestID: String, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Written<Book?, BookChange>
-    ) async throws -> Response {
+    ) async throws -> EditedResponse<Book> {
         let book = try await replicator.once(requestID: requestID) { [replicator, notifier] in
             let committed = try await replicator.commit(requestID: requestID, write)
             if let book = committed.answer { await notifier.bookChanged(book) }
             return committed.answer
         }
         guard let book else { throw APIError.notFound("There is no book \(id).") }
-        return JSONResponse.make(book, headers: replicator.servedBy)
+        return EditedResponse(headers: replicator.servedBy, response: book)
     }
 
     /// An admin write's `Idempotency-Key`, or a new one when it came without: made by the first
@@ -116,9 +141,5 @@ struct CatalogController: Sendable {
     /// (Its request id puts the kind in front, apart from purchase request ids.)
     static func idempotencyKey(_ request: Request) -> String {
         request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
-    }
-
-    func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
-        try JSONResponse.decodeBody(T.self, from: body)
     }
 }

@@ -8,13 +8,13 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
     let cache = ReadCache(capacity: configuration.cacheCapacity, timeToLive: configuration.cacheTimeToLive, lease: configuration.lease)
     let catalogs = ReplicaRotation(configuration.catalogs, policy: configuration.catalogPolicy, healthChecked: true)
     let orders = ReplicaRotation(configuration.orders, policy: configuration.orderPolicy, healthChecked: true)
-    let routes = ServiceApplication.makeRoutes(settings: configuration.server)
-    FrontController(
+    let router = ServiceApplication.makeRouter(settings: configuration.server)
+    let controller = FrontController(
         reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, settings: configuration.server),
         cache: cache, catalogs: catalogs, orders: orders, client: client,
-        settings: configuration.server
-    ).add(to: routes)
-    var app = ServiceApplication.make(routes: routes, name: "front", settings: configuration.server, services: [client, HealthWatch(
+        settings: configuration.server)
+    router.add(controller.publicRoutes, controller.adminRoutes, controller.internalRoutes, controller.operationalRoutes)
+    var app = ServiceApplication.make(router: router, name: "front", settings: configuration.server, services: [client, HealthWatch(
             catalogs: catalogs, orders: orders, client: client, interval: configuration.healthInterval, logger: logger)],
         logger: logger)
     app.beforeServerStarts {

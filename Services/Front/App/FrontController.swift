@@ -19,112 +19,129 @@ struct FrontController: Sendable {
     let settings: ServerSettings
     let metrics = FrontMetrics()
 
-    /// The front end's routes, in four collections: what clients call, what operators call with
-    /// the admin token, what catalog replicas call with the internal token, and what probes and
-    /// scrapers call.
-    func add(to routes: RouteTable<BazarRequestContext>) {
-        addPublicRoutes(to: routes)
-        addAdminRoutes(to: routes)
-        addInternalRoutes(to: routes)
-        addOperationalRoutes(to: routes)
+    typealias Context = BazarRequestContext
+
+    /// What clients call: reads through the cache, purchases, order look-ups.
+    var publicRoutes: RouteTable<Context> {
+        RouteTable()
+            .get("/search/:topic", use: search)
+            .get("/info/:id", use: info)
+            .post("/purchase/:id", use: purchase)
+            .get("/orders/:id", use: order)
+            .get("/orders", use: recentOrders)
     }
 
-    /// Reads through the cache, purchases, order look-ups.
-    func addPublicRoutes(to routes: RouteTable<BazarRequestContext>) {
-        routes.get("/search/:topic") { _, context in
-            let raw = context.parameters.get("topic") ?? ""
-            let topic = try QueryRules.topic(raw.percentDecoded ?? raw)
-            let answer = try await reads.search(topic, context: context)
-            guard case .search(let items) = answer.value else { throw APIError(.internalError, "cache mix-up") }
-            return JSONResponse.make(SearchResult(topic: topic, items: items), headers: headers(answer))
-        }
-        routes.get("/info/:id") { request, context in
-            let id = try request.positiveID("id", context: context)
-            let answer = try await reads.info(id, context: context)
-            guard case .info(let info) = answer.value else { throw APIError(.internalError, "cache mix-up") }
-            var fields = headers(answer)
-            if let version = answer.versions[id] { fields[.xBookVersion] = String(version) }
-            if let body = answer.body { return JSONResponse.raw(body, status: .ok, headers: fields) }
-            return JSONResponse.make(info, headers: fields)
-        }
-        routes.post("/purchase/:id") { request, context in
-            let id = try request.positiveID("id", context: context)
-            // The request id makes the purchase at-most-once across retries (G5).
-            let requestID = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
-            let body = try JSONResponse.encode(CreateOrderRequest(bookID: id, requestID: requestID))
-            return try await relay(orders, service: "order", context: context) { order, timeout in
-                try await client.send(.POST, order.url + "/orders", body: body, headers: forwarded(context), timeout: timeout)
+    /// What operators call with the admin token: price and stock changes, emptying the cache.
+    var adminRoutes: RouteTable<Context> {
+        RouteTable()
+            .patch("/books/:id") { request, context in
+                try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))")
             }
-        }
-        routes.get("/orders/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            let path = "/orders/" + id.percentEncodedComponent
-            return try await relay(orders, service: "order", context: context) { order, timeout in
-                try await client.send(.GET, order.url + path, headers: forwarded(context), timeout: timeout)
+            .post("/books/:id/restock") { request, context in
+                try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))/restock")
             }
-        }
-        routes.get("/orders") { request, context in
-            // Only the checked number goes on: the client's query is not passed through.
-            let query = "?limit=\(try QueryRules.orderLimit(request))"
-            return try await relay(orders, service: "order", context: context) { order, timeout in
-                try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: timeout)
+            .delete("/cache", use: emptyCache)
+    }
+
+    /// What catalog leaders call with the internal token: invalidations and cache leases.
+    var internalRoutes: RouteTable<Context> {
+        RouteTable()
+            .post("/internal/cache/invalidate", use: invalidate)
+            .post("/internal/cache/lease", use: renewLease)
+    }
+
+    /// What probes and scrapers call, open: cache statistics, metrics, liveness, readiness and
+    /// the contract.
+    var operationalRoutes: RouteTable<Context> {
+        let routes = RouteTable<Context>()
+            .get("/cache/stats") { _, _ in await cache.currentStats() }
+            .get("/health") { _, _ in Liveness.current }
+            .get("/ready", use: ready)
+            // The contract, as docs/openapi.yaml says it (built in; see Plugins/EmbedOpenAPI).
+            .get("/openapi.yaml") { _, _ in
+                Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
             }
-        }
-    }
-
-    /// Price and stock changes, and emptying the cache: the admin token.
-    func addAdminRoutes(to routes: RouteTable<BazarRequestContext>) {
-        routes.patch("/books/:id") { request, context in
-            try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))")
-        }
-        routes.post("/books/:id/restock") { request, context in
-            try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))/restock")
-        }
-        routes.delete("/cache") { request, _ in
-            try settings.tokens.requireAdmin(request)
-            await cache.removeAll()
-            return Response(status: .noContent)
-        }
-    }
-
-    /// Invalidations and cache leases from catalog leaders: the internal token.
-    func addInternalRoutes(to routes: RouteTable<BazarRequestContext>) {
-        routes.post("/internal/cache/invalidate") { request, _ in
-            try settings.tokens.requireInternal(request)
-            // A batch from a catalog leader; a single notice is taken as a batch of one.
-            let body = try await request.collectBody(limit: settings.maxBodyBytes)
-            let batch = try (try? JSONResponse.decode(CacheInvalidationBatch.self, from: body))
-                ?? CacheInvalidationBatch(items: [JSONResponse.decodeBody(CacheInvalidation.self, from: body)])
-            for notice in batch.items { await cache.invalidate(notice) }
-            return Response(status: .noContent)
-        }
-        routes.post("/internal/cache/lease") { request, _ in
-            try settings.tokens.requireInternal(request)
-            await cache.renewLease(sentAt: try await request.decodeJSON(as: CacheLease.self, limit: settings.maxBodyBytes).sentAt)
-            return Response(status: .noContent)
-        }
-    }
-
-    /// Cache statistics, metrics, liveness, readiness and the contract: open, no token.
-    func addOperationalRoutes(to routes: RouteTable<BazarRequestContext>) {
-        routes.get("/cache/stats") { _, _ in JSONResponse.make(await cache.currentStats()) }
         ServiceMetrics.addRoute(to: routes) {
             await metrics.publish(await cache.currentStats(), replicas: catalogs.states() + orders.states())
         }
-        routes.get("/health") { _, _ in JSONResponse.make(Liveness.current) }
-        // The contract, as docs/openapi.yaml says it (built in; see Plugins/EmbedOpenAPI).
-        routes.get("/openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        return routes
+    }
+
+    @Sendable func search(_ request: Request, context: Context) async throws -> EditedResponse<SearchResult> {
+        let raw = context.parameters.get("topic") ?? ""
+        let topic = try QueryRules.topic(raw.percentDecoded ?? raw)
+        let answer = try await reads.search(topic, context: context)
+        guard case .search(let items) = answer.value else { throw APIError(.internalError, "cache mix-up") }
+        return EditedResponse(headers: headers(answer), response: SearchResult(topic: topic, items: items))
+    }
+
+    /// A book's record: the bytes the replica sent when they are at hand (no decode and encode
+    /// on the hot path), else the cached value.
+    @Sendable func info(_ request: Request, context: Context) async throws -> Response {
+        let id = try request.positiveID("id", context: context)
+        let answer = try await reads.info(id, context: context)
+        guard case .info(let info) = answer.value else { throw APIError(.internalError, "cache mix-up") }
+        var fields = headers(answer)
+        if let version = answer.versions[id] { fields[.xBookVersion] = String(version) }
+        if let body = answer.body { return JSONResponse.raw(body, status: .ok, headers: fields) }
+        return try JSONResponse.make(info, headers: fields)
+    }
+
+    @Sendable func purchase(_ request: Request, context: Context) async throws -> Response {
+        let id = try request.positiveID("id", context: context)
+        // The request id makes the purchase at-most-once across retries (G5).
+        let requestID = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
+        let body = try JSONResponse.encode(CreateOrderRequest(bookID: id, requestID: requestID))
+        return try await relay(orders, service: "order", context: context) { order, timeout in
+            try await client.send(.POST, order.url + "/orders", body: body, headers: forwarded(context), timeout: timeout)
         }
-        routes.get("/ready") { _, _ in
-            guard catalogs.anyUp, orders.anyUp else {
-                throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")
-            }
-            // Which replicas are in rotation, as the health checks last saw them.
-            var replicas: [String: String] = [:]
-            for (name, up) in catalogs.states() + orders.states() { replicas[name.description] = up ? "up" : "down" }
-            return JSONResponse.make(FrontReadiness(status: "ready", replicas: replicas))
+    }
+
+    @Sendable func order(_ request: Request, context: Context) async throws -> Response {
+        let path = "/orders/" + (context.parameters.get("id") ?? "").percentEncodedComponent
+        return try await relay(orders, service: "order", context: context) { order, timeout in
+            try await client.send(.GET, order.url + path, headers: forwarded(context), timeout: timeout)
         }
+    }
+
+    @Sendable func recentOrders(_ request: Request, context: Context) async throws -> Response {
+        // Only the checked number goes on: the client's query is not passed through.
+        let query = "?limit=\(try QueryRules.orderLimit(request))"
+        return try await relay(orders, service: "order", context: context) { order, timeout in
+            try await client.send(.GET, order.url + "/orders" + query, headers: forwarded(context), timeout: timeout)
+        }
+    }
+
+    @Sendable func emptyCache(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
+        try settings.tokens.requireAdmin(request)
+        await cache.removeAll()
+        return .noContent
+    }
+
+    @Sendable func invalidate(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
+        try settings.tokens.requireInternal(request)
+        // A batch from a catalog leader; a single notice is taken as a batch of one.
+        let body = try await request.collectBody(limit: context.maxUploadSize)
+        let batch = try (try? JSONResponse.decode(CacheInvalidationBatch.self, from: body))
+            ?? CacheInvalidationBatch(items: [context.requestDecoder.decode(CacheInvalidation.self, from: body)])
+        for notice in batch.items { await cache.invalidate(notice) }
+        return .noContent
+    }
+
+    @Sendable func renewLease(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
+        try settings.tokens.requireInternal(request)
+        await cache.renewLease(sentAt: try await request.decode(as: CacheLease.self, context: context).sentAt)
+        return .noContent
+    }
+
+    @Sendable func ready(_ request: Request, context: Context) async throws -> FrontReadiness {
+        guard catalogs.anyUp, orders.anyUp else {
+            throw APIError.unavailable("The front end needs at least one ready catalog and one ready order replica.")
+        }
+        // Which replicas are in rotation, as the health checks last saw them.
+        var replicas: [String: String] = [:]
+        for (name, up) in catalogs.states() + orders.states() { replicas[name.description] = up ? "up" : "down" }
+        return FrontReadiness(status: "ready", replicas: replicas)
     }
 
     func headers(_ answer: CatalogReads.Answer) -> HTTPFields {
@@ -151,7 +168,7 @@ struct FrontController: Sendable {
     /// Price and stock changes go to a catalog replica, which hands them to its leader.
     func adminWrite(_ request: Request, context: BazarRequestContext, path: String) async throws -> Response {
         try settings.tokens.requireAdmin(request)
-        let body = try await request.collectBody(limit: settings.maxBodyBytes)
+        let body = try await request.collectBody(limit: context.maxUploadSize)
         // A key makes retries on another replica safe: a restock adds its copies once.
         let key = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
         let headers = forwarded(context, authorization: request.headers[.authorization]) + [("Idempotency-Key", key)]
@@ -163,7 +180,7 @@ struct FrontController: Sendable {
 }
 
 /// The front end's `GET /ready` answer.
-struct FrontReadiness: Codable {
+struct FrontReadiness: ResponseCodable {
     var status: String
     /// Replica name to "up" or "down".
     var replicas: [String: String]

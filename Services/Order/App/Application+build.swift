@@ -8,13 +8,11 @@ public func buildOrderApplication(_ configuration: OrderConfiguration) async thr
         OrderStore(database: $0)
     }
     let store = OrderStore(database: runtime.database)
-    let routes = ServiceApplication.makeRoutes(settings: configuration.server)
-    OrderController(
+    let controller = OrderController(
         store: store, replicator: runtime.replicator, forwarding: runtime.forwarding,
         catalog: CatalogPurchases(
             catalogs: ReplicaRotation(configuration.catalogs), client: runtime.client,
             settings: configuration.server),
-        settings: configuration.server
-    ).add(to: routes)
-    return runtime.makeApplication(routes: routes, prepare: store.prepare)
+        settings: configuration.server)
+    return runtime.makeApplication(routes: [controller.routes], prepare: store.prepare)
 }

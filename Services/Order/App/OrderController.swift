@@ -17,33 +17,41 @@ struct OrderController: Sendable {
     let catalog: CatalogPurchases
     let settings: ServerSettings
 
-    func add(to routes: RouteTable<BazarRequestContext>) {
-        routes.post("/orders") { request, context in
-            let body = try await request.collectBody(limit: settings.maxBodyBytes)
-            let create = try JSONResponse.decodeBody(CreateOrderRequest.self, from: body)
-            guard create.bookID > 0 else { throw APIError.invalidID("\(create.bookID)") }
-            // The first replica that sees an order without an id gives it one, sent on to the
-            // leader as Idempotency-Key: it is placed once whatever path it takes.
-            let requestID = create.requestID.flatMap { $0.isEmpty ? nil : $0 }
-                ?? request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
-            return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: requestID) {
-                let (order, version) = try await placeOrder(bookID: create.bookID, requestID: requestID, traceID: context.requestID)
-                var headers = replicator.servedBy
-                if let version { headers[.xBookVersion] = String(version) }
-                return JSONResponse.make(order, headers: headers)
-            }
+    /// Orders: placed through the leader, read from this replica.
+    var routes: RouteTable<BazarRequestContext> {
+        RouteTable()
+            .post("/orders", use: create)
+            .get("/orders/:id", use: order)
+            .get("/orders", use: recent)
+    }
+
+    @Sendable func create(_ request: Request, context: BazarRequestContext) async throws -> LeaderAnswer<EditedResponse<Order>> {
+        let body = try await request.collectBody(limit: context.maxUploadSize)
+        let create = try context.requestDecoder.decode(CreateOrderRequest.self, from: body)
+        guard create.bookID > 0 else { throw APIError.invalidID("\(create.bookID)") }
+        // The first replica that sees an order without an id gives it one, sent on to the
+        // leader as Idempotency-Key: it is placed once whatever path it takes.
+        let requestID = create.requestID.flatMap { $0.isEmpty ? nil : $0 }
+            ?? request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
+        return try await forwarding.onLeader(request, body: body, context: context, idempotencyKey: requestID) {
+            let (order, version) = try await placeOrder(bookID: create.bookID, requestID: requestID, traceID: context.requestID)
+            var headers = replicator.servedBy
+            if let version { headers[.xBookVersion] = String(version) }
+            return EditedResponse(headers: headers, response: order)
         }
-        routes.get("/orders/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            try await replicator.requireReadable()
-            guard let order = try await store.order(id: id) else { throw APIError.notFound("There is no order \(id).") }
-            return JSONResponse.make(order, headers: replicator.servedBy)
-        }
-        routes.get("/orders") { request, _ in
-            let limit = try QueryRules.orderLimit(request)
-            try await replicator.requireReadable()
-            return JSONResponse.make(OrderList(items: try await store.recent(limit: limit)), headers: replicator.servedBy)
-        }
+    }
+
+    @Sendable func order(_ request: Request, context: BazarRequestContext) async throws -> EditedResponse<Order> {
+        let id = context.parameters.get("id") ?? ""
+        try await replicator.requireReadable()
+        guard let order = try await store.order(id: id) else { throw APIError.notFound("There is no order \(id).") }
+        return EditedResponse(headers: replicator.servedBy, response: order)
+    }
+
+    @Sendable func recent(_ request: Request, context: BazarRequestContext) async throws -> EditedResponse<OrderList> {
+        let limit = try QueryRules.orderLimit(request)
+        try await replicator.requireReadable()
+        return EditedResponse(headers: replicator.servedBy, response: OrderList(items: try await store.recent(limit: limit)))
     }
 
     /// The order for `requestID` (the first one, when it was placed before), and the book's
