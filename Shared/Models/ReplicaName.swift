@@ -1,5 +1,6 @@
-/// A replica's name, `<service>-<number>` (`catalog-1`, `order-2`). The number orders replicas:
-/// the lowest-numbered live replica is the one that leads.
+/// A replica's name, `<service>-<number>` (`catalog-1`, `order-2`; from 0, as Kubernetes numbers a
+/// StatefulSet's pods). The number orders replicas: the lowest-numbered live replica is the one
+/// that leads.
 public struct ReplicaName: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var service: String
     public var number: Int
@@ -11,7 +12,7 @@ public struct ReplicaName: Hashable, Comparable, Sendable, Codable, CustomString
 
     public init?(_ text: String) {
         guard let dash = text.lastIndex(of: "-"), let number = Int(text[text.index(after: dash)...]),
-              number > 0, dash > text.startIndex else { return nil }
+              number >= 0, dash > text.startIndex else { return nil }
         self.service = String(text[..<dash])
         self.number = number
     }

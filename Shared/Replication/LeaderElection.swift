@@ -82,7 +82,7 @@ actor LeaderElection {
         // merely be slow to answer the probe, and that leader's next push makes this replica
         // follow it. (Taking over at once, a restarted replica led in the same term as the
         // leader it could not hear, and the pair's tie-break then dropped that leader's writes.)
-        let grace = settings.electionTimeout * me.number
+        let grace = settings.electionTimeout * (group.rank + 1)
         guard best == me, statuses.isEmpty ? ContinuousClock.now - startedAt >= grace : true else {
             await group.deferElection()
             return
@@ -103,7 +103,7 @@ actor LeaderElection {
         let group = replicator.group
         let me = group.me
         // At start a higher-numbered replica gives lower-numbered ones time to stand first.
-        let grace = settings.electionTimeout * (me.number - 1)
+        let grace = settings.electionTimeout * group.rank
         let leaderHeard = statuses.contains { $0.role == .follower && $0.inSync && !$0.leader.isEmpty }
         guard ContinuousClock.now - startedAt >= grace, statuses.count + 1 >= group.majority, !leaderHeard else {
             await group.deferElection()

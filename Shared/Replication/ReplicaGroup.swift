@@ -21,6 +21,10 @@ public actor ReplicaGroup {
 
     public var isLeader: Bool { leader == me }
 
+    /// This replica's place among all of the group's, from 0 for the lowest-numbered: names may
+    /// start at 1 (`bazar up`, compose) or at 0 (a Kubernetes StatefulSet).
+    public nonisolated var rank: Int { peers.filter { $0.name < me }.count }
+
     /// Who decides commits and leases: three or more replicas follow the majority rules (stored
     /// votes, majority acknowledgement, docs/consistency.md); one or two, the pair rules.
     public nonisolated var quorum: Quorum { Quorum(replicas: peers.count + 1) }

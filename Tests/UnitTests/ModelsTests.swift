@@ -44,7 +44,9 @@ struct ModelsTests {
     func replicaNames() {
         #expect(ReplicaName("catalog-2") == ReplicaName(service: "catalog", number: 2))
         #expect(ReplicaName("catalog") == nil)
-        #expect(ReplicaName("catalog-0") == nil)
+        #expect(ReplicaName("catalog-0") == ReplicaName(service: "catalog", number: 0))
+        #expect(ReplicaName("-1") == nil)
+        #expect(ReplicaName("catalog-x") == nil)
         #expect(ReplicaName("catalog-1")! < ReplicaName("catalog-2")!)
         #expect(ReplicaName("order-10")!.description == "order-10")
     }
