@@ -71,6 +71,14 @@ public struct TimedFault: Sendable {
     }
 }
 
+/// A fault as injected: when it began, when its effect was complete (the injection returned; a
+/// restarted process answered ready), and what it was.
+struct InjectedFault: Sendable {
+    let at: ContinuousClock.Instant
+    let settled: ContinuousClock.Instant
+    let what: String
+}
+
 /// Injects faults into a cluster and remembers what it did, so that restarts and resumes find
 /// their targets.
 actor FaultInjector {
@@ -79,7 +87,7 @@ actor FaultInjector {
     let lab: NetworkLab?
     private var crashed: [String] = []
     private var paused: [String] = []
-    private(set) var log: [(at: ContinuousClock.Instant, what: String)] = []
+    private(set) var log: [InjectedFault] = []
     /// When the fault being injected began: its failover window opens then, not when the
     /// injection returns (a front end's restart takes a while, and requests in flight meanwhile fail).
     private var began = ContinuousClock.now
@@ -109,7 +117,7 @@ actor FaultInjector {
             note("kill -9 \(name)")
         case .restart(let target):
             for name in crashed where name == target || name.hasPrefix(target + "-") {
-                try await cluster.start(name)
+                try await restart(name)
                 note("restart \(name)")
             }
             crashed.removeAll { $0 == target || $0.hasPrefix(target + "-") }
@@ -131,7 +139,7 @@ actor FaultInjector {
             paused.removeAll()
         case .restartFrontEnd:
             await cluster.stop("front")
-            try await cluster.start("front")
+            try await restart("front")
             note("restart front")
         case .isolateLeader(let service):
             let (lab, leader) = try await (network(), member(of: service, leading: true))
@@ -168,13 +176,20 @@ actor FaultInjector {
         if lab != nil { try await inject(.healNetwork) }
         try await inject(.resumePaused)
         for name in crashed {
-            try await cluster.start(name)
+            try await restart(name)
             note("restart \(name)")
         }
         crashed.removeAll()
     }
 
-    private func note(_ what: String) { log.append((began, what)) }
+    /// A restart is over when the process answers ready: how long that takes is measured, not
+    /// assumed (a loaded machine starts a process slower), and the failover window follows it.
+    private func restart(_ name: String) async throws {
+        try await cluster.start(name)
+        try await cluster.waitUntilReady([name], timeout: .seconds(60))
+    }
+
+    private func note(_ what: String) { log.append(InjectedFault(at: began, settled: .now, what: what)) }
 
     /// The current leader (or a follower) of a service, as the replicas themselves say.
     func member(of service: String, leading: Bool) async throws -> String {

@@ -154,9 +154,9 @@ public struct FaultScenario: Sendable {
         let finals = try await FinalStates.converged(layout: layout, client: client, within: .seconds(2), since: .now)
         let faultLog = await injector.log
         let report = GuaranteeCheck(history: history, finals: finals, initialStock: initialStock, initialStates: initialStates,
-                                    faultTimes: faultLog.map(\.at), leaderships: Leaderships(layout: layout), takeover: takeover)
+                                    faults: faultLog, leaderships: Leaderships(layout: layout), takeover: takeover)
             .report(scenario: name)
-        if !report.violations.isEmpty { history.write(to: layout.dataDirectory.appendingPathComponent("history.txt"), faults: faultLog) }
+        if !report.violations.isEmpty || report.errorsOutsideFailover > 0 { history.write(to: layout.dataDirectory.appendingPathComponent("history.txt"), faults: faultLog) }
         return report
     }
 }

@@ -45,11 +45,12 @@ struct GuaranteeCheck {
     let finals: FinalStates
     let initialStock: Int
     let initialStates: [Int: BookState]
-    let faultTimes: [ContinuousClock.Instant]
+    let faults: [InjectedFault]
     let leaderships: Leaderships
     /// A service whose leader the faults must replace (the majority side elects a new one).
     let takeover: String?
-    /// How long after a fault a client may see errors (detection, election, catch-up).
+    /// How long after a fault's effect is complete a client may still see errors (detection,
+    /// election, catch-up, rotation); the window opens when the fault begins.
     let failoverWindow = Duration.seconds(5)
     static let restockCount = 3
 
@@ -150,7 +151,9 @@ struct GuaranteeCheck {
         // Errors the clients saw, inside and outside the windows that follow a fault. A request
         // still in flight when a fault begins is inside its window, as is one started after it.
         let errors = frontEvents.filter(\.isError)
-        let outside = frontEvents.filter { event in !faultTimes.contains { event.end >= $0 && event.start < $0 + failoverWindow } }
+        let outside = frontEvents.filter { event in
+            !faults.contains { event.end >= $0.at && event.start < $0.settled + failoverWindow }
+        }
         return ScenarioReport(
             scenario: scenario, violations: violations, requests: frontEvents.count, errors: errors.count,
             errorsOutsideFailover: outside.filter(\.isError).count, requestsOutsideFailover: outside.count,

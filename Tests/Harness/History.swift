@@ -35,9 +35,9 @@ public final class History: Sendable {
     public var events: [Event] { storage.withLock { $0 } }
 
     /// One line per request (and per fault), for reading a failed run.
-    public func write(to url: URL, faults: [(at: ContinuousClock.Instant, what: String)]) {
+    func write(to url: URL, faults: [InjectedFault]) {
         func t(_ instant: ContinuousClock.Instant) -> String { String(format: "%8.3f", Double((instant - began).components.attoseconds) / 1e18 + Double((instant - began).components.seconds)) }
-        var lines = faults.map { "\(t($0.at)) FAULT \($0.what)" }
+        var lines = faults.map { "\(t($0.at)) \(t($0.settled)) FAULT \($0.what)" }
         for e in events.sorted(by: { $0.start < $1.start }) {
             lines.append("\(t(e.start)) \(t(e.end)) c\(e.client) \(e.operation.rawValue) book=\(e.book) status=\(e.status.map(String.init) ?? "none") v=\(e.version.map(String.init) ?? "-") q=\(e.quantity.map(String.init) ?? "-") \(e.replica ?? "") \(e.idempotencyKey ?? "") \(e.orderID ?? "")")
         }
