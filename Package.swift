@@ -63,7 +63,10 @@ let package = Package(
         ),
         .target(
             name: "FrontService",
-            dependencies: ["BazarService", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: [
+                "BazarService", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Services/Front/App",
             plugins: ["EmbedOpenAPI"]),
         // docs/openapi.yaml, built into the front end (GET /openapi.yaml) by a build-time tool.

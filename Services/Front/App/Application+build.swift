@@ -9,13 +9,14 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
     let catalogs = ReplicaRotation(configuration.catalogs, policy: configuration.catalogPolicy, healthChecked: true)
     let orders = ReplicaRotation(configuration.orders, policy: configuration.orderPolicy, healthChecked: true)
     let router = ServiceApplication.makeRouter(settings: configuration.server)
+    let board = ReplicaBoard(replicas: configuration.catalogs + configuration.orders)
     let controller = FrontController(
         reads: CatalogReads(cache: cache, catalogs: catalogs, client: client, settings: configuration.server),
         cache: cache, catalogs: catalogs, orders: orders, client: client,
-        settings: configuration.server)
+        settings: configuration.server, board: board)
     router.add(controller.publicRoutes, controller.adminRoutes, controller.internalRoutes, controller.operationalRoutes)
     var app = ServiceApplication.make(router: router, name: "front", settings: configuration.server, services: [client, HealthWatch(
-            catalogs: catalogs, orders: orders, client: client, interval: configuration.healthInterval, logger: logger)],
+            catalogs: catalogs, orders: orders, board: board, client: client, interval: configuration.healthInterval, logger: logger)],
         logger: logger)
     app.beforeServerStarts {
         logger.info("front end starting", metadata: [

@@ -17,13 +17,16 @@ struct FrontController: Sendable {
     let orders: ReplicaRotation
     let client: BackendClient
     let settings: ServerSettings
+    let board: ReplicaBoard
     let metrics = FrontMetrics()
+    let traffic = TrafficMeter()
 
     typealias Context = BazarRequestContext
 
     /// What clients call: reads through the cache, purchases, order look-ups.
     var publicRoutes: RouteTable<Context> {
         RouteTable()
+            .add(middleware: TrafficMeterMiddleware(meter: traffic))
             .get("/search/:topic", use: search)
             .get("/info/:id", use: info)
             .post("/purchase/:id", use: purchase)
@@ -34,6 +37,7 @@ struct FrontController: Sendable {
     /// What operators call with the admin token: price and stock changes, emptying the cache.
     var adminRoutes: RouteTable<Context> {
         RouteTable()
+            .add(middleware: TrafficMeterMiddleware(meter: traffic))
             .patch("/books/:id") { request, context in
                 try await adminWrite(request, context: context, path: "/books/\(try request.positiveID("id", context: context))")
             }
@@ -50,11 +54,12 @@ struct FrontController: Sendable {
             .post("/internal/cache/lease", use: renewLease)
     }
 
-    /// What probes and scrapers call, open: cache statistics, metrics, liveness, readiness and
-    /// the contract.
+    /// What probes, scrapers and people watching call, open: cache statistics, metrics,
+    /// liveness, readiness, the contract and the status page.
     var operationalRoutes: RouteTable<Context> {
         let routes = RouteTable<Context>()
             .get("/cache/stats") { _, _ in await cache.currentStats() }
+            .get("/status", use: status)
             .get("/health") { _, _ in Liveness.current }
             .get("/ready", use: ready)
             // The contract, as docs/openapi.yaml says it (built in; see Plugins/EmbedOpenAPI).
@@ -132,6 +137,21 @@ struct FrontController: Sendable {
         try settings.tokens.requireInternal(request)
         await cache.renewLease(sentAt: try await request.decode(as: CacheLease.self, context: context).sentAt)
         return .noContent
+    }
+
+    /// The status page, or what it shows as JSON for `Accept: application/json` (the page itself
+    /// and `bazar status` ask so).
+    @Sendable func status(_ request: Request, context: Context) async throws -> Response {
+        guard request.headers[.accept]?.contains("application/json") == true else {
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
+        }
+        var response = try JSONResponse.make(SystemStatus(
+            takenAt: Date(), front: traffic.snapshot(), cache: await cache.currentStats(),
+            replicas: await board.views(), leaderChanges: await board.changes))
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func ready(_ request: Request, context: Context) async throws -> FrontReadiness {

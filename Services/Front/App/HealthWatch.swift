@@ -1,14 +1,18 @@
 import BazarModels
 import BazarService
 import Logging
+import Prometheus
 import ServiceLifecycle
 
-/// Active health checks: asks every back-end replica's `/ready` a few times a second and moves
-/// replicas in and out of rotation (calls that find a replica unreachable move it out at once).
-/// (Losing the catalog leader empties the cache through the cache's own lease, not here.)
+/// Active health checks: asks every back-end replica for its `/replication/status` a few times
+/// a second, moves replicas in and out of rotation (in rotation while it may serve reads, what
+/// its `/ready` says; calls that find a replica unreachable move it out at once), and keeps what
+/// it found on the board of `/status`. (Losing the catalog leader empties the cache through the
+/// cache's own lease, not here.)
 struct HealthWatch: Service {
     let catalogs: ReplicaRotation
     let orders: ReplicaRotation
+    let board: ReplicaBoard
     let client: BackendClient
     let interval: Duration
     let logger: Logger
@@ -30,23 +34,38 @@ struct HealthWatch: Service {
 
     /// Probes every replica of a rotation.
     func check(_ rotation: ReplicaRotation) async {
-        await withTaskGroup(of: (ReplicaName, Int?).self) { group in
+        await withTaskGroup(of: (ReplicaName, ReplicationStatus?).self) { group in
             for replica in rotation.replicas {
                 group.addTask {
-                    let reply = try? await client.send(.GET, replica.url + "/ready", timeout: interval * 2)
-                    return (replica.name, reply?.status)
+                    let reply = try? await client.send(.GET, replica.url + "/replication/status", timeout: interval * 2)
+                    return (replica.name, reply.flatMap { $0.isSuccess ? try? $0.decode(ReplicationStatus.self) : nil })
                 }
             }
             for await (name, status) in group {
+                await board.record(name, status)
                 let wasUp = rotation.isUp(name)
-                if status == 200 {
+                if status?.inSync == true {
                     rotation.markUp(name)
                     if !wasUp { logger.info("replica back in rotation", metadata: ["replica": "\(name)"]) }
                 } else {
                     rotation.markDown(name)
-                    if wasUp { logger.info("replica out of rotation", metadata: ["replica": "\(name)", "status": "\(status.map(String.init) ?? "no answer")"]) }
+                    if wasUp {
+                        Self.ejections(of: name).increment()
+                        logger.info("replica out of rotation", metadata: [
+                            "replica": "\(name)", "reason": "\(status == nil ? "no answer" : "catching up or without a leader")",
+                        ])
+                    }
                 }
             }
         }
+    }
+}
+
+extension HealthWatch {
+    /// `bazar_front_ejections_total{replica}`: times a health check took the replica out of rotation.
+    static func ejections(of name: ReplicaName) -> Prometheus.Counter {
+        ServiceMetrics.registry.makeCounter(
+            name: "bazar_front_ejections_total", labels: [("replica", name.description)],
+            help: "Times the front end's health checks took the replica out of rotation.")
     }
 }
