@@ -84,8 +84,7 @@ struct NetworkFaultTests {
 
 extension NetworkFaultTests {
     static let settings = Replicator.Settings()
-    /// Waits are counted in election timeouts: a takeover needs one, plus a probe of a lease.
-    static let patience = (settings.electionTimeout + settings.lease) * 10
+    static let patience = SystemCluster.failoverPatience
 
     /// A cluster of `topology` (SQLite) with every member in a namespace of its own.
     static func inNetworkLab(_ topology: LocalTopology, _ body: @Sendable (SystemCluster, NetworkLab) async throws -> Void) async throws {
@@ -113,14 +112,5 @@ extension SystemCluster {
             }
         }
         return roles
-    }
-
-    /// Polls `condition` until it holds; throws, naming `what`, after `within`.
-    func waitUntil(_ what: String, within: Duration, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + within
-        while !(try await condition()) {
-            guard ContinuousClock.now < deadline else { throw LocalCluster.Failure(description: "not within \(within): \(what)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 }

@@ -1,6 +1,7 @@
 import BazarCluster
 import BazarTestSupport
 import BazarModels
+import BazarReplication
 import BazarService
 import Foundation
 import NIOCore
@@ -139,4 +140,22 @@ extension BackendClient.Reply {
     var text: String { String(buffer: body) }
     func header(_ name: String) -> String? { headers.first(name: name) }
     var errorCode: String? { (try? decode(ErrorBody.self))?.error.code }
+}
+
+extension SystemCluster {
+    /// How long a test waits for a failover: a takeover needs an election timeout and a probe of a
+    /// lease; ten times that, for a slow machine.
+    static let failoverPatience: Duration = {
+        let settings = Replicator.Settings()
+        return (settings.electionTimeout + settings.lease) * 10
+    }()
+
+    /// Polls `condition` until it holds; throws, naming `what`, after `within`.
+    func waitUntil(_ what: String, within: Duration, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + within
+        while !(try await condition()) {
+            guard ContinuousClock.now < deadline else { throw LocalCluster.Failure(description: "not within \(within): \(what)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
 }

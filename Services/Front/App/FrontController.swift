@@ -147,9 +147,10 @@ struct FrontController: Sendable {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: StatusPage.html)))
         }
+        let seen = await board.snapshot()
         var response = try JSONResponse.make(SystemStatus(
             takenAt: Date(), front: traffic.snapshot(), cache: await cache.currentStats(),
-            replicas: await board.views(), leaderChanges: await board.changes))
+            replicas: seen.replicas, leaderChanges: seen.changes))
         response.headers[.cacheControl] = "no-store"
         return response
     }

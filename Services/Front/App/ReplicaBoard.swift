@@ -18,7 +18,7 @@ actor ReplicaBoard {
     private var seen: [ReplicaName: Seen] = [:]
     /// Per service, the leader in the highest term seen so far.
     private var leaders: [String: (name: String, term: Int64)] = [:]
-    private(set) var changes: [LeaderChange] = []
+    private var changes: [LeaderChange] = []
 
     init(replicas: [ReplicaEndpoint]) {
         self.replicas = replicas
@@ -38,6 +38,11 @@ actor ReplicaBoard {
         leaders[name.service] = (status.replica, status.term)
         changes.append(LeaderChange(at: Date(), service: name.service, leader: status.replica, term: status.term))
         if changes.count > LeaderChange.kept { changes.removeFirst(changes.count - LeaderChange.kept) }
+    }
+
+    /// Each replica and the leader changes, in one hop (what `/status` shows).
+    func snapshot() -> (replicas: [ReplicaView], changes: [LeaderChange]) {
+        (views(), changes)
     }
 
     /// Each replica, with its lag behind the leader of its service that the checks last reached.

@@ -34,8 +34,9 @@ final class TrafficMeter: Sendable {
 
     private func second(_ instant: ContinuousClock.Instant) -> Int64 { (instant - started).components.seconds }
 
-    func record(status: Int, elapsed: Duration) {
-        let now = second(.now)
+    /// An answer given at `end`, `elapsed` after its request came.
+    func record(status: Int, elapsed: Duration, end: ContinuousClock.Instant) {
+        let now = second(end)
         let micros = UInt64(max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
         state.withLock { state in
             let index = Int(now % Int64(state.buckets.count))
@@ -83,10 +84,12 @@ struct TrafficMeterMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            meter.record(status: response.status.code, elapsed: .now - start)
+            let end = ContinuousClock.now
+            meter.record(status: response.status.code, elapsed: end - start, end: end)
             return response
         } catch {
-            meter.record(status: (error as? any HTTPResponseError)?.status.code ?? 500, elapsed: .now - start)
+            let end = ContinuousClock.now
+            meter.record(status: (error as? any HTTPResponseError)?.status.code ?? 500, elapsed: end - start, end: end)
             throw error
         }
     }
