@@ -35,6 +35,12 @@ public struct BackendClient: Service {
         configuration.connectionPool = .init(
             idleTimeout: .milliseconds(Self.poolIdleTimeout.milliseconds), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
         configuration.timeout = .init(connect: .milliseconds(connectTimeout.milliseconds))
+        // A connection that cannot be made fails its requests at once, and the next request tries
+        // again at once. AsyncHTTPClient's default instead backs off 100 ms × 1.25 per failure in a
+        // row, so a peer that was down for a second or two (a restart, under load) stayed
+        // unreachable for seconds after it was back: every caller here retries on its own terms
+        // (a rotation moves on to another replica, the notifier retries within its lease).
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .http1Only
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.owned = true
