@@ -243,7 +243,7 @@ public struct CacheInvalidation: Codable, Hashable, Sendable {
     public var bookID: Int
     public var topic: String
     public var version: Int
-    /// When the leader sent it (ms since 1970): it also renews the front end's cache lease.
+    /// When the leader sent it (ms since 1970).
     public var sentAt: Int64?
 
     public init(bookID: Int, topic: String, version: Int, sentAt: Int64? = nil) {
@@ -268,23 +268,47 @@ public struct CacheInvalidationBatch: Codable, Hashable, Sendable {
     public init(items: [CacheInvalidation]) { self.items = items }
 }
 
-/// The catalog leader's heartbeat to a front end: the front may serve from its cache for one
-/// lease from `sentAt`. A leader that cannot deliver an invalidation waits that long before it
-/// answers the write, so a front it cannot reach has stopped using its cache by then.
-public struct CacheLease: Codable, Hashable, Sendable {
-    public var leader: String
+/// A front end's request to be told of the catalog's changes, renewed every health interval
+/// (`POST /internal/subscriptions` on the catalog leader). The leader calls the front end back at
+/// `url`, or at the address the request came from and `port`.
+public struct FrontEndSubscription: Codable, Hashable, Sendable {
+    public var port: Int
+    public var url: String?
+    /// When the front end sent it (ms since 1970): the subscription runs for a lease from then.
     public var sentAt: Int64
+
+    public init(port: Int, url: String? = nil, sentAt: Int64) {
+        self.port = port
+        self.url = url
+        self.sentAt = sentAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case port, url
+        case sentAt = "sent_at"
+    }
+}
+
+/// The catalog leader's answer to a subscription: until a lease after it was asked for, the
+/// front end may serve from its cache, because this leader answers no write before the front end
+/// has dropped what the write changed, or its subscription has lapsed. A grant with another
+/// leader, term or subscription number than the last one starts a new subscription: the front
+/// end empties its cache first, since changes made before it were not sent to it.
+public struct SubscriptionGrant: Codable, Hashable, Sendable {
+    public var leader: String
+    public var term: Int64
+    public var subscription: Int64
     public var leaseMs: Int64
 
-    public init(leader: String, sentAt: Int64, leaseMs: Int64) {
+    public init(leader: String, term: Int64, subscription: Int64, leaseMs: Int64) {
         self.leader = leader
-        self.sentAt = sentAt
+        self.term = term
+        self.subscription = subscription
         self.leaseMs = leaseMs
     }
 
     enum CodingKeys: String, CodingKey {
-        case leader
-        case sentAt = "sent_at"
+        case leader, term, subscription
         case leaseMs = "lease_ms"
     }
 }

@@ -13,6 +13,8 @@ public actor ReplicaGroup {
     public private(set) var leader: ReplicaName?
     /// When this replica last heard from its leader (or decided to wait for one).
     public private(set) var lastContact: ContinuousClock.Instant?
+    /// When this replica last took over as leader (kept after it steps down).
+    public private(set) var tookOverAt: ContinuousClock.Instant?
 
     public init(me: ReplicaName, peers: [ReplicaEndpoint]) {
         self.me = me
@@ -85,6 +87,7 @@ public actor ReplicaGroup {
     func becomeLeader(term: Int64) {
         self.term = max(self.term, term)
         leader = me
+        tookOverAt = .now
     }
 
     /// A newer term exists (or a lower-numbered leader of ours): stop leading.

@@ -1,18 +1,22 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The request context of every Bazar service: Hummingbird's core, the request id that travels
 /// with a request through every back-end call, the body limit, and the contract's JSON (strict
 /// decoding with the error body on failure; RFC 3339 dates, sorted keys on the way out).
-public struct BazarRequestContext: RequestContext {
+public struct BazarRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String
+    /// Where the request came from (a front end's subscription is called back there).
+    public let remoteAddress: SocketAddress?
     /// The largest body a route reads (413 beyond): the service's setting, put here by
     /// `RequestLimitsMiddleware`; replication pushes raise it for their own routes.
     public var maxUploadSize: Int
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
         self.requestID = ""
         self.maxUploadSize = ServerSettings.defaultMaxBodyBytes
     }

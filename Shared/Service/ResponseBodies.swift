@@ -15,3 +15,4 @@ extension Liveness: ResponseEncodable {}
 extension ReplicationAck: ResponseEncodable {}
 extension ReplicationStatus: ResponseEncodable {}
 extension VoteAnswer: ResponseEncodable {}
+extension SubscriptionGrant: ResponseEncodable {}

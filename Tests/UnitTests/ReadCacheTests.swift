@@ -62,18 +62,58 @@ struct ReadCacheTests {
         #expect(await forever.lookup(.info(1)) != nil)
     }
 
-    @Test("without a leader's word for a lease, the cache empties and stores nothing")
+    static func grant(_ leader: String = "catalog-1", term: Int64 = 2, subscription: Int64 = 1, leaseMs: Int64 = 1000) -> SubscriptionGrant {
+        SubscriptionGrant(leader: leader, term: term, subscription: subscription, leaseMs: leaseMs)
+    }
+
+    @Test("without a leader's grant for a lease, the cache empties and stores nothing")
     func leaseExpiry() async {
         let clock = ManualClock()
         let cache = ReadCache(capacity: 10, lease: .seconds(1), now: { clock.now })
         #expect(await cache.store(info(1, version: 1), for: .info(1)) == false)  // no lease yet
-        await cache.renewLease(sentAt: Int64(Date().timeIntervalSince1970 * 1000))
+        await cache.subscribed(Self.grant(), askedAt: clock.now)
         #expect(await cache.store(info(1, version: 1), for: .info(1)))
         clock.advance(.milliseconds(900))
         #expect(await cache.lookup(.info(1)) != nil)
         clock.advance(.milliseconds(200))
         #expect(await cache.currentStats().size == 0)
         #expect(await cache.lookup(.info(1)) == nil)
+    }
+
+    @Test("a grant of another subscription empties the cache, fills in flight included; an older term's is ignored")
+    func newSubscription() async throws {
+        let clock = ManualClock()
+        let cache = ReadCache(capacity: 10, lease: .seconds(1), now: { clock.now })
+        await cache.subscribed(Self.grant(), askedAt: clock.now)
+        await cache.store(info(2, version: 1), for: .info(2))
+        // A renewal of the same subscription keeps the entries and moves the lease on.
+        clock.advance(.milliseconds(600))
+        await cache.subscribed(Self.grant(), askedAt: clock.now)
+        clock.advance(.milliseconds(600))
+        #expect(await cache.lookup(.info(2)) != nil)
+        // A fill that began under the old subscription, answered after the new one began.
+        let old = GatedFill(entry: info(1, version: 1))
+        async let first = cache.read(.info(1), fill: old.call)
+        while old.calls == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        await cache.subscribed(Self.grant("catalog-2", term: 3, subscription: 1), askedAt: clock.now)
+        #expect(await cache.lookup(.info(2)) == nil)
+        old.open()
+        _ = try await first
+        #expect(await cache.lookup(.info(1)) == nil)
+        #expect(await cache.currentSubscription()?.leader == "catalog-2")
+        // A late answer of the older term changes nothing; a new number in the same term empties.
+        await cache.store(info(2, version: 1), for: .info(2))
+        await cache.subscribed(Self.grant("catalog-1", term: 2, subscription: 1), askedAt: clock.now)
+        #expect(await cache.lookup(.info(2)) != nil)
+        #expect(await cache.currentSubscription()?.term == 3)
+        await cache.subscribed(Self.grant("catalog-2", term: 3, subscription: 2), askedAt: clock.now)
+        #expect(await cache.lookup(.info(2)) == nil)
+        // The lease is the shorter of the front end's and the grant's.
+        await cache.store(info(2, version: 1), for: .info(2))
+        await cache.subscribed(Self.grant("catalog-2", term: 3, subscription: 3, leaseMs: 300), askedAt: clock.now)
+        await cache.store(info(2, version: 1), for: .info(2))
+        clock.advance(.milliseconds(400))
+        #expect(await cache.lookup(.info(2)) == nil)
     }
 
     @Test("a fill older than an invalidation is not stored")

@@ -45,7 +45,7 @@ struct RouterTests {
     func catalog() async throws {
         let me = ReplicaName("catalog-1")!
         let app = try await buildCatalogApplication(CatalogConfiguration(
-            server: Self.server(), replica: ReplicaSettings(me: me, peers: [], databaseURL: Self.tempDatabase()), frontEnds: []))
+            server: Self.server(), replica: ReplicaSettings(me: me, peers: [], databaseURL: Self.tempDatabase())))
         try await app.test(.router) { client in
             try await Self.waitUntilReady(client)
             try await client.execute(uri: "/books/1", method: .get, headers: [.xRequestID: "trace-1"]) { (response) throws in

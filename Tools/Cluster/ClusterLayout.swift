@@ -87,7 +87,7 @@ public struct ClusterLayout: Sendable {
                           "--orders", replicaList("order", orderPorts, routes: frontEndRoutes)]
         case "bazar-catalog":
             arguments += ["--name", member.name, "--peers", replicaList("catalog", catalogPorts),
-                          "--database", databaseURL(of: member.name), "--front-ends", url(of: "front")]
+                          "--database", databaseURL(of: member.name)]
         default:
             arguments += ["--name", member.name, "--peers", replicaList("order", orderPorts),
                           "--database", databaseURL(of: member.name), "--catalogs", replicaList("catalog", catalogPorts)]

@@ -9,15 +9,15 @@ public func buildCatalogApplication(_ configuration: CatalogConfiguration) async
     }
     let store = CatalogStore(database: runtime.database)
     let notifier = FrontEndNotifier(
-        frontEnds: configuration.frontEnds, client: runtime.client, tokens: configuration.server.tokens,
-        group: runtime.group, lease: configuration.replica.replication.lease,
-        heartbeat: configuration.replica.replication.heartbeat, logger: runtime.logger)
+        client: runtime.client, tokens: configuration.server.tokens, group: runtime.group, replicator: runtime.replicator,
+        lease: configuration.replica.replication.lease, logger: runtime.logger)
+    let subscriptions = SubscriptionRoutes(notifier: notifier, tokens: configuration.server.tokens)
     let controller = CatalogController(
         store: store, replicator: runtime.replicator, forwarding: runtime.forwarding, notifier: notifier,
         settings: configuration.server)
-    var app = runtime.makeApplication(routes: [controller.readRoutes, controller.purchaseRoutes, controller.adminRoutes]) {
+    return runtime.makeApplication(
+        routes: [controller.readRoutes, controller.purchaseRoutes, controller.adminRoutes, subscriptions.internalRoutes]
+    ) {
         try await store.prepare()
     }
-    app.addServices(notifier)
-    return app
 }

@@ -2,76 +2,91 @@ import BazarModels
 import BazarReplication
 import BazarService
 import Logging
-import ServiceLifecycle
 
-/// The catalog leader's word to the front ends. Heartbeats give each front end a cache lease;
-/// before a write is answered, every front end is told to drop the book's entries (with the
-/// book's new version). A front end that cannot be told within a lease has stopped serving from
-/// its cache by then, so the write may be answered anyway (G3).
-struct FrontEndNotifier: Service {
-    let frontEnds: [String]
+/// The catalog leader's word to the front ends (G3 for every front end, however many come and go).
+///
+/// Front ends subscribe, and renew within a lease; while this replica leads with its quorum's
+/// confirmation, it grants them a lease to serve from their caches. Before a write is answered,
+/// every front end subscribed is told to drop the book's entries (with its new version), or its
+/// subscription is cut and has lapsed. A new leader answers no write for a lease after it took
+/// over: by then every lease an earlier leader granted has run out (that leader granted only while
+/// its quorum confirmed it, which ends before anyone votes for another).
+struct FrontEndNotifier {
     let client: BackendClient
     let tokens: AccessTokens
     let group: ReplicaGroup
+    let replicator: Replicator
     let lease: Duration
-    let heartbeat: Duration
     let logger: Logger
 
     var headers: [(String, String)] { [("Authorization", tokens.internalAuthorization)] }
 
+    let subscribers = FrontEndSubscribers()
     /// Books changed and not yet delivered, batched while a delivery is under way.
     let batches = InvalidationBatches()
 
-    /// Returns once every front end has dropped `book`'s entries (or a lease has passed).
-    func bookChanged(_ book: Book) async {
-        guard case .send(let books, let since) = await batches.join(book) else { return }
-        await withDiscardingTaskGroup { group in
-            for front in frontEnds {
-                group.addTask { await tell(front, books, giveUp: since + lease) }
-            }
+    /// A front end's renewal: the grant, or 503 when this replica cannot grant one (it does not
+    /// lead, or its quorum has not confirmed it within the lease).
+    func subscribe(_ url: String, sentAt: ContinuousClock.Instant) async throws -> SubscriptionGrant {
+        let term = try await leadingTerm()
+        var subscriber = await subscribers.renew(url, term: term, sentAt: sentAt, lease: lease)
+        if !subscriber.admitted {
+            await batches.settled()
+            await subscribers.admit(subscriber)
+            subscriber.admitted = true
+            logger.info("front end subscribed", metadata: ["front": "\(url)", "term": "\(term)", "subscription": "\(subscriber.number)"])
         }
-        await batches.delivered()
+        guard try await leadingTerm() == term else { throw Self.notLeading(await group.leader) }
+        return SubscriptionGrant(leader: group.me.description, term: term, subscription: subscriber.number, leaseMs: lease.milliseconds)
     }
 
-    /// Retries until the front end has the invalidations, or until `giveUp` (a lease after the
-    /// first of their writers asked).
-    func tell(_ front: String, _ books: [Book], giveUp: ContinuousClock.Instant) async {
+    private func leadingTerm() async throws -> Int64 {
+        let term = await group.term
+        guard await group.isLeader, await replicator.canServeReads() else { throw Self.notLeading(await group.leader) }
+        return term
+    }
+
+    static func notLeading(_ leader: ReplicaName?) -> APIError {
+        .unavailable("Not the catalog leader with a confirmed lease" + (leader.map { "; the leader is \($0)." } ?? "."))
+    }
+
+    /// Returns once every subscribed front end has dropped `book`'s entries (or stopped serving
+    /// from its cache), and a lease has passed since this replica took over.
+    func bookChanged(_ book: Book) async {
+        if case .send(let books, let since) = await batches.join(book) {
+            await withDiscardingTaskGroup { group in
+                for subscriber in await subscribers.live() {
+                    group.addTask { await tell(subscriber, books, giveUp: since + lease) }
+                }
+            }
+            await batches.delivered()
+        }
+        if let tookOver = await group.tookOverAt, ContinuousClock.now < tookOver + lease {
+            try? await Task.sleep(until: tookOver + lease)
+        }
+    }
+
+    /// Retries until the front end has the invalidations or its subscription lapses; at `giveUp`
+    /// (a lease after the first of their writers asked) cuts the subscription and waits it out.
+    func tell(_ subscriber: FrontEndSubscribers.Subscriber, _ books: [Book], giveUp: ContinuousClock.Instant) async {
         while ContinuousClock.now < giveUp {
+            guard let current = await subscribers.current(subscriber), current.expiry > .now else { return }
             let sentAt = ReplicationBatch.now()
             let notice = CacheInvalidationBatch(items: books.map {
                 CacheInvalidation(bookID: $0.id, topic: $0.topic, version: $0.version, sentAt: sentAt)
             })
             if let body = try? JSONResponse.encode(notice),
-               let reply = try? await client.send(.POST, front + "/internal/cache/invalidate", body: body, headers: headers,
+               let reply = try? await client.send(.POST, subscriber.url + "/internal/cache/invalidate", body: body, headers: headers,
                                                   timeout: min(lease / 2, giveUp - .now)),
                reply.isSuccess {
                 return
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        logger.warning("front end unreachable for a whole lease: answering without its invalidation", metadata: [
-            "front": "\(front)", "books": "\(books.map(\.id))",
+        guard let lapses = await subscribers.cut(subscriber) else { return }
+        logger.warning("front end not told within a lease: its subscription is cut, the write answered once it lapses", metadata: [
+            "front": "\(subscriber.url)", "books": "\(books.map(\.id))",
         ])
-    }
-
-    /// While this replica leads, renews every front end's cache lease.
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                if await group.isLeader {
-                    let renewal = CacheLease(leader: group.me.description, sentAt: ReplicationBatch.now(), leaseMs: lease.milliseconds)
-                    if let body = try? JSONResponse.encode(renewal) {
-                        await withDiscardingTaskGroup { tasks in
-                            for front in frontEnds {
-                                tasks.addTask {
-                                    _ = try? await client.send(.POST, front + "/internal/cache/lease", body: body, headers: headers, timeout: heartbeat)
-                                }
-                            }
-                        }
-                    }
-                }
-                try? await Task.sleep(for: heartbeat)
-            }
-        }
+        if ContinuousClock.now < lapses { try? await Task.sleep(until: lapses) }
     }
 }

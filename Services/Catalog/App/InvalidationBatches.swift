@@ -19,6 +19,8 @@ actor InvalidationBatches {
     private var waiting: [(book: Book, since: ContinuousClock.Instant, writer: CheckedContinuation<Turn, Never>)] = []
     /// The writers whose books the current sender carries: answered when it has delivered them.
     private var carried: [CheckedContinuation<Turn, Never>] = []
+    /// New subscribers waiting for the batch that went out without them.
+    private var settling: [CheckedContinuation<Void, Never>] = []
 
     /// Either this writer sends (its book, with any others), or it waits until another has.
     func join(_ book: Book) async -> Turn {
@@ -30,11 +32,20 @@ actor InvalidationBatches {
         return await withCheckedContinuation { waiting.append((book, now, $0)) }
     }
 
+    /// Returns once the batch on its way now, if any, has been delivered: a front end that
+    /// subscribes meanwhile was not among its receivers, so it is granted nothing before then.
+    func settled() async {
+        guard sending else { return }
+        await withCheckedContinuation { settling.append($0) }
+    }
+
     /// The current batch is delivered: its writers are answered, and the books that changed
     /// meanwhile go out with the first of their writers.
     func delivered() {
         for writer in carried { writer.resume(returning: .delivered) }
         carried = []
+        for subscriber in settling { subscriber.resume() }
+        settling = []
         guard let next = waiting.first else {
             sending = false
             return

@@ -11,12 +11,11 @@ struct BazarCatalog: AsyncParsableCommand {
 
     @OptionGroup var server: ServerOptions
     @OptionGroup var replica: ReplicaOptions
-    @OptionGroup var catalog: CatalogOptions
 
     func run() async throws {
         ServiceLogging.bootstrap()
         ServiceMetrics.bootstrap()
-        let configuration = try catalog.resolve(server: server, replica: replica)
+        let configuration = try CatalogConfiguration.resolve(server: server, replica: replica)
         try await ServiceStart.run(configuration.server) {
             try await buildCatalogApplication(configuration).runService()
         }

@@ -15,9 +15,14 @@ public func buildFrontApplication(_ configuration: FrontConfiguration) async thr
         cache: cache, catalogs: catalogs, orders: orders, client: client,
         settings: configuration.server, board: board)
     router.add(controller.publicRoutes, controller.adminRoutes, controller.internalRoutes, controller.operationalRoutes)
-    var app = ServiceApplication.make(router: router, name: "front", settings: configuration.server, services: [client, HealthWatch(
-            catalogs: catalogs, orders: orders, board: board, client: client, interval: configuration.healthInterval, logger: logger)],
-        logger: logger)
+    let health = HealthWatch(
+        catalogs: catalogs, orders: orders, board: board, client: client, interval: configuration.healthInterval, logger: logger)
+    let subscription = CatalogSubscription(
+        catalogs: configuration.catalogs, client: client, tokens: configuration.server.tokens, cache: cache,
+        port: configuration.server.port, url: configuration.advertisedURL, interval: configuration.healthInterval,
+        lease: configuration.lease, logger: logger)
+    var app = ServiceApplication.make(
+        router: router, name: "front", settings: configuration.server, services: [client, health, subscription], logger: logger)
     app.beforeServerStarts {
         logger.info("front end starting", metadata: [
             "port": "\(configuration.server.port)", "cache_capacity": "\(configuration.cacheCapacity)",

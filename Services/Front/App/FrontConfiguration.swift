@@ -21,10 +21,13 @@ public struct FrontConfiguration: Sendable {
     public var healthInterval: Duration
     /// The cache serves only within this long of the last word from a catalog leader.
     public var lease: Duration
+    /// Where catalog leaders call this front end back; nil: the address they see it call from.
+    public var advertisedURL: String?
 
     public init(server: ServerSettings, catalogs: [ReplicaEndpoint], orders: [ReplicaEndpoint], cacheCapacity: Int,
                 cacheTimeToLive: Duration? = nil, catalogPolicy: BalancingPolicy = .roundRobin, orderPolicy: BalancingPolicy = .roundRobin,
-                healthInterval: Duration = FrontConfiguration.defaultHealthInterval, lease: Duration = FrontConfiguration.defaultLease) {
+                healthInterval: Duration = FrontConfiguration.defaultHealthInterval, lease: Duration = FrontConfiguration.defaultLease,
+                advertisedURL: String? = nil) {
         self.server = server
         self.catalogs = catalogs
         self.orders = orders
@@ -34,6 +37,7 @@ public struct FrontConfiguration: Sendable {
         self.orderPolicy = orderPolicy
         self.healthInterval = healthInterval
         self.lease = lease
+        self.advertisedURL = advertisedURL
     }
 }
 
@@ -62,7 +66,18 @@ public struct FrontOptions: ParsableArguments, Sendable {
     @Option(help: "The cache serves only within this long (ms) of the last word from a catalog leader. [env: BAZAR_LEASE_MS, default: 1000]")
     public var leaseMs: Int?
 
+    @Option(help: "Where catalog leaders call this front end back, as http://host:port. [env: BAZAR_ADVERTISE_URL, default: the address they see it call from, at its port]")
+    public var advertiseUrl: String?
+
     public init() {}
+
+    static func advertisedURL(_ text: String) throws -> String {
+        guard let url = Setting.urls(text).first, url.hasPrefix("http://") || url.hasPrefix("https://"),
+              Setting.urls(text).count == 1 else {
+            throw ConfigurationError("BAZAR_ADVERTISE_URL must be one http:// URL, not '\(text)'")
+        }
+        return url
+    }
 
     public func resolve(server: ServerOptions) throws -> FrontConfiguration {
         let capacity = try Setting.int(cacheCapacity, env: "BAZAR_CACHE_CAPACITY", default: 1000)
@@ -83,6 +98,7 @@ public struct FrontOptions: ParsableArguments, Sendable {
                 Setting.string(orderPolicy, env: "BAZAR_ORDER_POLICY", default: "round-robin"), setting: "BAZAR_ORDER_POLICY"),
             healthInterval: .milliseconds(try Setting.positiveInt(
                 healthIntervalMs, env: "BAZAR_HEALTH_INTERVAL_MS", default: Int(FrontConfiguration.defaultHealthInterval.milliseconds))),
-            lease: .milliseconds(try Setting.positiveInt(leaseMs, env: "BAZAR_LEASE_MS", default: Int(FrontConfiguration.defaultLease.milliseconds))))
+            lease: .milliseconds(try Setting.positiveInt(leaseMs, env: "BAZAR_LEASE_MS", default: Int(FrontConfiguration.defaultLease.milliseconds))),
+            advertisedURL: try Setting.optionalString(advertiseUrl, env: "BAZAR_ADVERTISE_URL").map(Self.advertisedURL))
     }
 }

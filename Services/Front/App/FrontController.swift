@@ -47,11 +47,9 @@ struct FrontController: Sendable {
             .delete("/cache", use: emptyCache)
     }
 
-    /// What catalog leaders call with the internal token: invalidations and cache leases.
+    /// What catalog leaders call with the internal token: invalidations.
     var internalRoutes: RouteTable<Context> {
-        RouteTable()
-            .post("/internal/cache/invalidate", use: invalidate)
-            .post("/internal/cache/lease", use: renewLease)
+        RouteTable().post("/internal/cache/invalidate", use: invalidate)
     }
 
     /// What probes, scrapers and people watching call, open: cache statistics, metrics,
@@ -130,12 +128,6 @@ struct FrontController: Sendable {
         let batch = try (try? JSONResponse.decode(CacheInvalidationBatch.self, from: body))
             ?? CacheInvalidationBatch(items: [context.requestDecoder.decode(CacheInvalidation.self, from: body)])
         for notice in batch.items { await cache.invalidate(notice) }
-        return .noContent
-    }
-
-    @Sendable func renewLease(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
-        try settings.tokens.requireInternal(request)
-        await cache.renewLease(sentAt: try await request.decode(as: CacheLease.self, context: context).sentAt)
         return .noContent
     }
 

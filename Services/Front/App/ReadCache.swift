@@ -53,10 +53,13 @@ public actor ReadCache {
     public let capacity: Int
     /// Entries older than this are not served; nil: they live until evicted or invalidated.
     public let timeToLive: Duration?
-    /// With a lease, entries are served only while a catalog leader's word is fresh.
+    /// With a lease, entries are served only while a catalog leader's grant holds.
     public let lease: Duration?
     private let now: @Sendable () -> ContinuousClock.Instant
     private var leaseExpiry: ContinuousClock.Instant?
+    private var subscription: SubscriptionGrant?
+    /// Grows whenever the cache is emptied: a fill that began before stores nothing.
+    private var generation: UInt64 = 0
     private var entries: [Key: (entry: Entry, storedAt: ContinuousClock.Instant)] = [:]
     private var recency = RecencyList<Key>()
     private var newestVersion: [Int: Int] = [:]
@@ -65,8 +68,8 @@ public actor ReadCache {
     private var stats: CacheStats
 
     /// A cache of `capacity` entries; 0 switches caching (and coalescing) off. With a `lease`,
-    /// the cache serves and stores only within a lease of the last word from a catalog leader
-    /// (`renewLease`). `now` is the clock, replaceable in tests.
+    /// the cache serves and stores only within a lease of a catalog leader's last grant
+    /// (`subscribed`). `now` is the clock, replaceable in tests.
     public init(
         capacity: Int, timeToLive: Duration? = nil, lease: Duration? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
@@ -79,12 +82,25 @@ public actor ReadCache {
                            expirations: 0, coalesced: 0)
     }
 
-    /// A leader's heartbeat or invalidation, sent at `sentAt`.
-    public func renewLease(sentAt: Int64) {
+    /// A catalog leader's grant of the subscription asked for at `askedAt`: the cache may serve
+    /// for the grant's lease from then. A grant of another subscription than the last one (a new
+    /// leader, term or number) empties the cache first, fills in flight included: changes made
+    /// before it began were not sent here. A late answer from an older term is ignored.
+    public func subscribed(_ grant: SubscriptionGrant, askedAt: ContinuousClock.Instant) {
         guard let lease else { return }
-        let expiry = ReadLease.instant(sentAt: sentAt) + lease
+        if let current = subscription, grant.term < current.term { return }
+        let expiry = askedAt + min(lease, .milliseconds(grant.leaseMs))
+        if subscription.map({ ($0.leader, $0.term, $0.subscription) != (grant.leader, grant.term, grant.subscription) }) ?? true {
+            removeAll()
+            subscription = grant
+            leaseExpiry = expiry
+            return
+        }
         if leaseExpiry.map({ expiry > $0 }) ?? true { leaseExpiry = expiry }
     }
+
+    /// The subscription the cache serves under, while its lease holds.
+    public func currentSubscription() -> SubscriptionGrant? { leaseHolds() ? subscription : nil }
 
     /// Whether entries may be used; an expired lease empties the cache.
     private func leaseHolds() -> Bool {
@@ -104,12 +120,12 @@ public actor ReadCache {
             return Read(entry: try await pending.task.value, hit: false, joined: true)
         }
         fillCount += 1
-        let id = fillCount
+        let id = fillCount, began = generation
         let task = Task { try await fill() }
         fills[key] = (id, task)
         defer { if fills[key]?.id == id { fills[key] = nil } }
         let entry = try await task.value
-        store(entry, for: key)
+        if generation == began { store(entry, for: key) }
         return Read(entry: entry, hit: false, joined: false)
     }
 
@@ -152,7 +168,6 @@ public actor ReadCache {
 
     /// A book changed: drop its info entry and its topic's search entry, and refuse older fills.
     public func invalidate(_ notice: CacheInvalidation) {
-        if let sentAt = notice.sentAt { renewLease(sentAt: sentAt) }
         newestVersion[notice.bookID] = max(newestVersion[notice.bookID, default: 0], notice.version)
         for key in [Key.info(notice.bookID), .search(topicKey(notice.topic))] {
             drop(key)
@@ -162,6 +177,7 @@ public actor ReadCache {
     }
 
     public func removeAll() {
+        generation += 1
         entries.removeAll()
         recency.removeAll()
         fills.removeAll()
