@@ -28,6 +28,9 @@ public struct FaultScenario: Sendable {
     /// Whether the scenario cuts the network, so that its cluster must run in a `NetworkLab`.
     public var needsNetwork: Bool { faults.contains { $0.fault.needsNetwork } }
 
+    /// Front ends the clients spread their requests over (at random, per request).
+    public static let frontEnds = 3
+
     /// The replicas' timing (lease, election timeout) that the scenarios' fault lengths count in.
     static let settings = Replicator.Settings()
 
@@ -57,6 +60,12 @@ public struct FaultScenario: Sendable {
                           faults: oneAtATime + [TimedFault(at: at(0.9), .restartFrontEnd)]),
             FaultScenario(name: "catalog leader paused for three leases", duration: duration, faults: [
                 TimedFault(at: at(0.3), .pauseLeader("catalog")), TimedFault(at: at(0.3) + threeLeases, .resumePaused),
+            ], takeover: "catalog"),
+            // A front end dies and one starts with an empty cache: the leader stops waiting for
+            // the dead one's acknowledgements once its subscription lapses, the new one subscribes.
+            FaultScenario(name: "a front end killed, another started, then the catalog leader killed", duration: duration, faults: [
+                TimedFault(at: at(0.2), .crash("front-2")), TimedFault(at: at(0.45), .restart("front-2")),
+                TimedFault(at: at(0.65), .crashLeader("catalog")), TimedFault(at: at(0.8), .restart("catalog")),
             ], takeover: "catalog"),
         ]
     }
@@ -133,7 +142,8 @@ public struct FaultScenario: Sendable {
         let history = History()
         let injector = FaultInjector(cluster: cluster, client: client, lab: lab)
         let workload = Workload(
-            front: front, catalogReplicas: Dictionary(uniqueKeysWithValues: catalogNames.map { ($0, layout.url(of: $0)) }),
+            fronts: layout.members.filter { $0.executable == "bazar-front" }.map { ($0.name, layout.url(of: $0.name)) },
+            catalogReplicas: Dictionary(uniqueKeysWithValues: catalogNames.map { ($0, layout.url(of: $0)) }),
             client: client, history: history, adminToken: adminToken, clients: clients)
         progress("\(name): \(clients) clients for \(duration)")
         try await withThrowingTaskGroup(of: Void.self) { group in

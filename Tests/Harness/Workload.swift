@@ -3,10 +3,12 @@ import BazarService
 import Foundation
 
 /// Concurrent clients that mix reads, searches, purchases and restocks over all seven books
-/// through the front end, and one reader that asks the catalog replicas directly. Purchases carry
-/// an Idempotency-Key and are retried with it until they get an answer, as a careful client does.
+/// through the front ends (each request to one chosen at random, so that a read may follow a
+/// write through another front end: G3 across them), and one reader that asks the catalog
+/// replicas directly. Purchases carry an Idempotency-Key and are retried with it until they get
+/// an answer, as a careful client does.
 struct Workload: Sendable {
-    let front: String
+    let fronts: [(name: String, url: String)]
     let catalogReplicas: [String: String]
     let client: BackendClient
     let history: History
@@ -41,20 +43,23 @@ struct Workload: Sendable {
         }
     }
 
+    /// The front end of one request.
+    func anyFront() -> (name: String, url: String) { fronts.randomElement()! }
+
     func info(_ id: Int, _ book: Int) async {
-        let start = ContinuousClock.now
-        let reply = try? await client.send(.GET, front + "/info/\(book)", timeout: .seconds(10))
+        let start = ContinuousClock.now, front = anyFront()
+        let reply = try? await client.send(.GET, front.url + "/info/\(book)", timeout: .seconds(10))
         history.record(.init(
             client: id, operation: .info, book: book, start: start, end: .now, status: reply?.status,
             version: reply?.headers.first(name: "X-Book-Version").flatMap(Int.init),
             quantity: reply.flatMap { try? $0.decode(BookInfo.self) }?.quantity,
-            replica: reply.map { "\($0.headers.first(name: "X-Served-By") ?? "?") (cache \($0.headers.first(name: "X-Cache") ?? "?"))" }))
+            replica: reply.map { "\($0.headers.first(name: "X-Served-By") ?? "?") (cache \($0.headers.first(name: "X-Cache") ?? "?") at \(front.name))" }))
     }
 
     func search(_ id: Int) async {
         let start = ContinuousClock.now
         let topic = Self.topics.randomElement()!.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
-        let reply = try? await client.send(.GET, front + "/search/\(topic)", timeout: .seconds(10))
+        let reply = try? await client.send(.GET, anyFront().url + "/search/\(topic)", timeout: .seconds(10))
         history.record(.init(client: id, operation: .search, book: 0, start: start, end: .now, status: reply?.status))
     }
 
@@ -62,7 +67,7 @@ struct Workload: Sendable {
     func purchase(_ id: Int, _ book: Int, key: String, until giveUp: ContinuousClock.Instant) async {
         while true {
             let start = ContinuousClock.now
-            let reply = try? await client.send(.POST, front + "/purchase/\(book)", headers: [("Idempotency-Key", key)], timeout: .seconds(15))
+            let reply = try? await client.send(.POST, anyFront().url + "/purchase/\(book)", headers: [("Idempotency-Key", key)], timeout: .seconds(15))
             history.record(.init(
                 client: id, operation: .purchase, book: book, start: start, end: .now, status: reply?.status,
                 version: reply?.headers.first(name: "X-Book-Version").flatMap(Int.init),
@@ -75,7 +80,7 @@ struct Workload: Sendable {
 
     func restock(_ id: Int, _ book: Int) async {
         let start = ContinuousClock.now
-        let reply = try? await client.send(.POST, front + "/books/\(book)/restock", body: ByteBuffer(string: #"{"count": 3}"#),
+        let reply = try? await client.send(.POST, anyFront().url + "/books/\(book)/restock", body: ByteBuffer(string: #"{"count": 3}"#),
                                            headers: [("Authorization", "Bearer \(adminToken)")], timeout: .seconds(10))
         let record = reply.flatMap { try? $0.decode(Book.self) }
         history.record(.init(client: id, operation: .restock, book: book, start: start, end: .now, status: reply?.status,

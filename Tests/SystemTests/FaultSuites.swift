@@ -29,7 +29,7 @@ extension FaultSuites {
 
         /// Runs one scenario on a new cluster and expects every guarantee to hold.
         static func run(_ scenario: FaultScenario, storage: SystemCluster.Storage, topology: LocalTopology) async throws {
-            let layout = try SystemCluster.makeLayout(storage, topology: topology)
+            let layout = try SystemCluster.makeLayout(storage, topology: topology, frontEnds: FaultScenario.frontEnds)
             let report = try await ClusterSlots.shared.run {
                 try await scenario.run(layout: layout, adminToken: SystemCluster.adminToken) { line in print("[\(storage)] \(line)") }
             }

@@ -28,9 +28,10 @@ struct SystemCluster: Sendable {
 
     /// Starts a cluster, runs `body`, and stops the cluster whatever happened.
     /// A layout on free ports in a new temporary directory, with tokens set.
-    static func makeLayout(_ storage: Storage, topology: LocalTopology = .standard) throws -> ClusterLayout {
+    static func makeLayout(_ storage: Storage, topology: LocalTopology = .standard, frontEnds: Int = 1) throws -> ClusterLayout {
         _ = Leftovers.stopped
-        var layout = ClusterLayout.scratch(binDirectory: URL(fileURLWithPath: binDirectory), label: "system", topology: topology)
+        var layout = ClusterLayout.scratch(
+            binDirectory: URL(fileURLWithPath: binDirectory), label: "system", topology: topology, frontEnds: frontEnds)
         if storage == .postgres {
             layout.postgresURL = try ScratchPostgres.shared().url + "/"
             // Unique database names per cluster on the shared server.
@@ -91,8 +92,8 @@ struct SystemCluster: Sendable {
     /// Every replica of `service` (`catalog` or `order`), by name.
     func replicas(of service: String) -> [String] { layout.members.map(\.name).filter { $0.hasPrefix(service + "-") } }
 
-    /// The front end caches only once the catalog leader's heartbeats give it a lease: wait until
-    /// a repeated read is a hit, then empty the cache so that each test starts from nothing.
+    /// The front end caches only once the catalog leader granted its subscription: wait until a
+    /// repeated read is a hit, then empty the cache so that each test starts from nothing.
     func waitForCacheLease() async throws {
         for _ in 0..<100 {
             _ = try? await call(.GET, front + "/info/1")

@@ -7,6 +7,9 @@ import Foundation
 public struct ClusterLayout: Sendable {
     public var host: String
     public var frontPort: Int
+    /// Front ends beyond the first (`front-2`, `front-3`, …), each on its port: they subscribe to
+    /// the catalog leader like the first, nobody is told of them.
+    public var moreFrontPorts: [Int] = []
     public var catalogPorts: [Int]
     public var orderPorts: [Int]
     /// Data directory: SQLite files and logs.
@@ -45,9 +48,13 @@ public struct ClusterLayout: Sendable {
 
     public var members: [Member] {
         [Member(name: "front", executable: "bazar-front", port: frontPort)]
+            + moreFrontPorts.enumerated().map { Member(name: "front-\($0.offset + 2)", executable: "bazar-front", port: $0.element) }
             + catalogPorts.enumerated().map { Member(name: "catalog-\($0.offset + 1)", executable: "bazar-catalog", port: $0.element) }
             + orderPorts.enumerated().map { Member(name: "order-\($0.offset + 1)", executable: "bazar-order", port: $0.element) }
     }
+
+    /// Every front end's URL, the first one's first.
+    public var frontURLs: [String] { members.filter { $0.executable == "bazar-front" }.map { url(of: $0.name) } }
 
     public func url(of name: String) -> String {
         "http://\(host(of: name)):\(members.first { $0.name == name }?.port ?? 0)"
