@@ -64,7 +64,7 @@ public struct FaultScenario: Sendable {
             // A front end dies and one starts with an empty cache: the leader stops waiting for
             // the dead one's acknowledgements once its subscription lapses, the new one subscribes.
             FaultScenario(name: "a front end killed, another started, then the catalog leader killed", duration: duration, faults: [
-                TimedFault(at: at(0.2), .crash("front-2")), TimedFault(at: at(0.45), .restart("front-2")),
+                TimedFault(at: at(0.2), .crash("front-2")), TimedFault(at: at(0.3), .restart("front-2")),
                 TimedFault(at: at(0.65), .crashLeader("catalog")), TimedFault(at: at(0.8), .restart("catalog")),
             ], takeover: "catalog"),
         ]
