@@ -20,6 +20,8 @@ public final class History: Sendable {
         public var idempotencyKey: String?
         /// The replica a direct read went to.
         public var replica: String?
+        /// The front end a read through the front ends went to.
+        public var front: String? = nil
 
         public var succeeded: Bool { status.map { (200..<300).contains($0) } ?? false }
         /// A failure the client should not see: a 5xx or no answer.

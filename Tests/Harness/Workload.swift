@@ -53,7 +53,8 @@ struct Workload: Sendable {
             client: id, operation: .info, book: book, start: start, end: .now, status: reply?.status,
             version: reply?.headers.first(name: "X-Book-Version").flatMap(Int.init),
             quantity: reply.flatMap { try? $0.decode(BookInfo.self) }?.quantity,
-            replica: reply.map { "\($0.headers.first(name: "X-Served-By") ?? "?") (cache \($0.headers.first(name: "X-Cache") ?? "?") at \(front.name))" }))
+            replica: reply.map { "\($0.headers.first(name: "X-Served-By") ?? "?") (cache \($0.headers.first(name: "X-Cache") ?? "?") at \(front.name))" },
+            front: front.name))
     }
 
     func search(_ id: Int) async {
