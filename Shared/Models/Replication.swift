@@ -243,20 +243,16 @@ public struct CacheInvalidation: Codable, Hashable, Sendable {
     public var bookID: Int
     public var topic: String
     public var version: Int
-    /// When the leader sent it (ms since 1970).
-    public var sentAt: Int64?
 
-    public init(bookID: Int, topic: String, version: Int, sentAt: Int64? = nil) {
+    public init(bookID: Int, topic: String, version: Int) {
         self.bookID = bookID
         self.topic = topic
         self.version = version
-        self.sentAt = sentAt
     }
 
     enum CodingKeys: String, CodingKey {
         case bookID = "book_id"
         case topic, version
-        case sentAt = "sent_at"
     }
 }
 

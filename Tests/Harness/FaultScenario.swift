@@ -142,7 +142,7 @@ public struct FaultScenario: Sendable {
         let history = History()
         let injector = FaultInjector(cluster: cluster, client: client, lab: lab)
         let workload = Workload(
-            fronts: layout.members.filter { $0.executable == "bazar-front" }.map { ($0.name, layout.url(of: $0.name)) },
+            fronts: layout.frontEnds.map { ($0.name, layout.url(of: $0.name)) },
             catalogReplicas: Dictionary(uniqueKeysWithValues: catalogNames.map { ($0, layout.url(of: $0)) }),
             client: client, history: history, adminToken: adminToken, clients: clients)
         progress("\(name): \(clients) clients for \(duration)")

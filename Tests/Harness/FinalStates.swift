@@ -12,7 +12,7 @@ public struct FinalStates: Sendable {
     /// Reads every replica until the catalogs agree and the order replicas agree, or until
     /// `within` has passed since `since` (then the last reading, unequal).
     public static func converged(layout: ClusterLayout, client: BackendClient, within: Duration, since: ContinuousClock.Instant) async throws -> FinalStates {
-        let names = layout.members.filter { $0.executable != "bazar-front" }.map(\.name)
+        let names = layout.replicaMembers.map(\.name)
         while true {
             var states = FinalStates(catalogs: [:], orders: [:])
             for name in names where name.hasPrefix("catalog-") {

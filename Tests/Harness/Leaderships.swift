@@ -9,7 +9,7 @@ public struct Leaderships: Sendable {
     public var leaders: [String: [Int64: Set<String>]] = [:]
 
     public init(layout: ClusterLayout) {
-        for member in layout.members where member.executable != "bazar-front" {
+        for member in layout.replicaMembers {
             guard let text = try? String(contentsOf: layout.logFile(of: member.name), encoding: .utf8) else { continue }
             record(log: text, of: member.name)
         }

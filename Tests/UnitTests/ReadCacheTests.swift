@@ -1,6 +1,6 @@
 import BazarModels
 import Foundation
-import FrontService
+@testable import FrontService
 import Synchronization
 import Testing
 

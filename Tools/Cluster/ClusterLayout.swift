@@ -53,8 +53,10 @@ public struct ClusterLayout: Sendable {
             + orderPorts.enumerated().map { Member(name: "order-\($0.offset + 1)", executable: "bazar-order", port: $0.element) }
     }
 
-    /// Every front end's URL, the first one's first.
-    public var frontURLs: [String] { members.filter { $0.executable == "bazar-front" }.map { url(of: $0.name) } }
+    /// The front ends, the first one first.
+    public var frontEnds: [Member] { members.filter { $0.executable == "bazar-front" } }
+    /// The catalog and order replicas.
+    public var replicaMembers: [Member] { members.filter { $0.executable != "bazar-front" } }
 
     public func url(of name: String) -> String {
         "http://\(host(of: name)):\(members.first { $0.name == name }?.port ?? 0)"

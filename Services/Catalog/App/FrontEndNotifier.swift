@@ -2,6 +2,7 @@ import BazarModels
 import BazarReplication
 import BazarService
 import Logging
+import NIOCore
 
 /// The catalog leader's word to the front ends (G3 for every front end, however many come and go).
 ///
@@ -29,14 +30,14 @@ struct FrontEndNotifier {
     /// lead, or its quorum has not confirmed it within the lease).
     func subscribe(_ url: String, sentAt: ContinuousClock.Instant) async throws -> SubscriptionGrant {
         let term = try await leadingTerm()
-        var subscriber = await subscribers.renew(url, term: term, sentAt: sentAt, lease: lease)
+        let subscriber = await subscribers.renew(url, term: term, sentAt: sentAt, lease: lease)
         if !subscriber.admitted {
             await batches.settled()
+            // It waited: this replica may have stopped leading meanwhile.
+            guard try await leadingTerm() == term else { throw Self.notLeading(await group.leader) }
             await subscribers.admit(subscriber)
-            subscriber.admitted = true
             logger.info("front end subscribed", metadata: ["front": "\(url)", "term": "\(term)", "subscription": "\(subscriber.number)"])
         }
-        guard try await leadingTerm() == term else { throw Self.notLeading(await group.leader) }
         return SubscriptionGrant(leader: group.me.description, term: term, subscription: subscriber.number, leaseMs: lease.milliseconds)
     }
 
@@ -54,9 +55,12 @@ struct FrontEndNotifier {
     /// from its cache), and a lease has passed since this replica took over.
     func bookChanged(_ book: Book) async {
         if case .send(let books, let since) = await batches.join(book) {
+            let notice = try? JSONResponse.encode(CacheInvalidationBatch(items: books.map {
+                CacheInvalidation(bookID: $0.id, topic: $0.topic, version: $0.version)
+            }))
             await withDiscardingTaskGroup { group in
                 for subscriber in await subscribers.live() {
-                    group.addTask { await tell(subscriber, books, giveUp: since + lease) }
+                    group.addTask { await tell(subscriber, notice, books: books, giveUp: since + lease) }
                 }
             }
             await batches.delivered()
@@ -68,15 +72,10 @@ struct FrontEndNotifier {
 
     /// Retries until the front end has the invalidations or its subscription lapses; at `giveUp`
     /// (a lease after the first of their writers asked) cuts the subscription and waits it out.
-    func tell(_ subscriber: FrontEndSubscribers.Subscriber, _ books: [Book], giveUp: ContinuousClock.Instant) async {
+    func tell(_ subscriber: FrontEndSubscribers.Subscriber, _ body: ByteBuffer?, books: [Book], giveUp: ContinuousClock.Instant) async {
         while ContinuousClock.now < giveUp {
             guard let current = await subscribers.current(subscriber), current.expiry > .now else { return }
-            let sentAt = ReplicationBatch.now()
-            let notice = CacheInvalidationBatch(items: books.map {
-                CacheInvalidation(bookID: $0.id, topic: $0.topic, version: $0.version, sentAt: sentAt)
-            })
-            if let body = try? JSONResponse.encode(notice),
-               let reply = try? await client.send(.POST, subscriber.url + "/internal/cache/invalidate", body: body, headers: headers,
+            if let body, let reply = try? await client.send(.POST, subscriber.url + "/internal/cache/invalidate", body: body, headers: headers,
                                                   timeout: min(lease / 2, giveUp - .now)),
                reply.isSuccess {
                 return

@@ -72,8 +72,8 @@ public struct FrontOptions: ParsableArguments, Sendable {
     public init() {}
 
     static func advertisedURL(_ text: String) throws -> String {
-        guard let url = Setting.urls(text).first, url.hasPrefix("http://") || url.hasPrefix("https://"),
-              Setting.urls(text).count == 1 else {
+        let urls = Setting.urls(text)
+        guard urls.count == 1, let url = urls.first, url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw ConfigurationError("BAZAR_ADVERTISE_URL must be one http:// URL, not '\(text)'")
         }
         return url

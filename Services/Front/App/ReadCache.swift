@@ -99,8 +99,8 @@ public actor ReadCache {
         if leaseExpiry.map({ expiry > $0 }) ?? true { leaseExpiry = expiry }
     }
 
-    /// The subscription the cache serves under, while its lease holds.
-    public func currentSubscription() -> SubscriptionGrant? { leaseHolds() ? subscription : nil }
+    /// The subscription the cache serves under, while its lease holds (for tests).
+    func currentSubscription() -> SubscriptionGrant? { leaseHolds() ? subscription : nil }
 
     /// Whether entries may be used; an expired lease empties the cache.
     private func leaseHolds() -> Bool {
