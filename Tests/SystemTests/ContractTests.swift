@@ -8,103 +8,24 @@ import Testing
 /// executables.
 @Suite("System: the contract through the front end", .serialized)
 struct ContractTests {
-    @Test("every public route answers as the contract says")
+    @Test("every public route answers as the contract says; a purchase shows at once; 50 buyers of 10 copies")
     func publicRoutes() async throws {
         try await SystemCluster.with { bazar in
-            let front = bazar.front
-            // Search: case-insensitive, URL-encoded, unknown topic gives an empty list.
-            let search = try await bazar.call(.GET, front + "/search/Distributed%20Systems")
-            #expect(search.status == 200)
-            let result = try search.decode(SearchResult.self)
-            #expect(result.topic == "Distributed Systems")
-            #expect(result.items.map(\.id) == [1, 2, 5])
-            #expect(search.header("X-Cache") == "MISS")
-            #expect(search.header("X-Served-By")?.hasPrefix("catalog-") == true)
-            let again = try await bazar.call(.GET, front + "/search/distributed%20systems")
-            #expect(again.header("X-Cache") == "HIT")
-            #expect(again.header("X-Served-By") == search.header("X-Served-By"))
-            #expect(try again.decode(SearchResult.self).items == result.items)
-            #expect(try await bazar.call(.GET, front + "/search/knitting").decode(SearchResult.self).items.isEmpty)
-
-            // Info, with the request id echoed.
-            let info = try await bazar.call(.GET, front + "/info/4", headers: [("X-Request-ID", "contract-test-1")])
-            #expect(info.header("X-Request-ID") == "contract-test-1")
-            let book = try info.decode(BookInfo.self)
-            #expect(book.title == "Cooking for the Impatient Undergrad" && book.topic == "undergraduate school")
-            let object = try JSONSerialization.jsonObject(with: Data(info.text.utf8)) as? [String: Any]
-            #expect(Set(object?.keys.map { $0 } ?? []) == ["id", "title", "topic", "quantity", "price"])
-            #expect(info.header("Content-Type") == "application/json; charset=utf-8")
-
-            // Purchase, then the order by id and in the list.
-            let purchase = try await bazar.call(.POST, front + "/purchase/4")
-            #expect(purchase.status == 200)
-            #expect(purchase.header("X-Served-By")?.hasPrefix("order-") == true)
-            let order = try purchase.decode(Order.self)
-            #expect(order.bookID == 4 && order.title == book.title && order.price == book.price)
-            #expect(abs(order.createdAt.timeIntervalSinceNow) < 60)
-            let fetched = try await bazar.call(.GET, front + "/orders/\(order.orderID)")
-            #expect(try fetched.decode(Order.self) == order)
-            let second = try await bazar.call(.POST, front + "/purchase/3").decode(Order.self)
-            let list = try await bazar.call(.GET, front + "/orders?limit=2").decode(OrderList.self)
-            #expect(list.items == [second, order])
-
-            // Admin writes.
-            let patched = try await bazar.call(.PATCH, front + "/books/3", json: #"{"price": 31.5, "quantity": 7}"#, admin: true)
-            #expect(patched.status == 200)
-            let record = try patched.decode(Book.self)
-            #expect(record.price == Money(cents: 3150) && record.quantity == 7)
-            let restocked = try await bazar.call(.POST, front + "/books/3/restock", json: #"{"count": 5}"#, admin: true)
-            #expect(try restocked.decode(Book.self).quantity == 12)
-            #expect(try await bazar.call(.GET, front + "/info/3").decode(BookInfo.self).quantity == 12)
-
-            // Cache administration and health.
-            let stats = try await bazar.call(.GET, front + "/cache/stats")
-            let counters = try JSONSerialization.jsonObject(with: Data(stats.text.utf8)) as? [String: Int]
-            // The contract's counters, plus the two of docs/front-end.md.
-            #expect(Set(counters?.keys.map { $0 } ?? []) == ["capacity", "size", "hits", "misses", "evictions", "invalidations", "expirations", "coalesced"])
-            #expect((counters?["hits"] ?? 0) >= 1 && (counters?["invalidations"] ?? 0) >= 3)
-            #expect(try await bazar.call(.DELETE, front + "/cache", admin: true).status == 204)
-            #expect(try await bazar.call(.GET, front + "/info/1").header("X-Cache") == "MISS")
-            #expect(try await bazar.call(.GET, front + "/health").status == 200)
-            #expect(try await bazar.call(.GET, front + "/ready").status == 200)
+            try await bazar.contract.publicRoutes()
+            try await bazar.contract.purchaseVisibleAtOnce()
+            try await bazar.contract.lastCopies()
         }
     }
 
-    @Test("every error of the contract, in its shape")
+    @Test("every error of the contract, in its shape, at the front end and at the replicas")
     func errors() async throws {
         try await SystemCluster.with { bazar in
-            let front = bazar.front
-            func expectError(_ reply: BackendClient.Reply, _ status: Int, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) {
-                #expect(reply.status == status, sourceLocation: sourceLocation)
-                #expect(reply.errorCode == code, sourceLocation: sourceLocation)
-                #expect(reply.header("Content-Type") == "application/json; charset=utf-8", sourceLocation: sourceLocation)
-            }
-            expectError(try await bazar.call(.GET, front + "/info/abc"), 400, "invalid_id")
-            expectError(try await bazar.call(.GET, front + "/info/-1"), 400, "invalid_id")
-            expectError(try await bazar.call(.POST, front + "/purchase/x"), 400, "invalid_id")
-            expectError(try await bazar.call(.PATCH, front + "/books/1", json: "{oops", admin: true), 400, "invalid_body")
-            expectError(try await bazar.call(.PATCH, front + "/books/1", json: #"{"price": -2}"#, admin: true), 400, "invalid_body")
-            expectError(try await bazar.call(.PATCH, front + "/books/1", json: #"{"quantity": -2}"#, admin: true), 400, "invalid_parameter")
-            expectError(try await bazar.call(.POST, front + "/books/1/restock", json: #"{"count": 0}"#, admin: true), 400, "invalid_parameter")
-            expectError(try await bazar.call(.GET, front + "/orders?limit=-4"), 400, "invalid_parameter")
-            expectError(try await bazar.call(.PATCH, front + "/books/1", json: #"{"price": 1}"#), 401, "unauthorized")
-            expectError(try await bazar.call(.PATCH, front + "/books/1", json: #"{"price": 1}"#, headers: [("Authorization", "Bearer wrong")]), 401, "unauthorized")
-            expectError(try await bazar.call(.DELETE, front + "/cache"), 401, "unauthorized")
-            expectError(try await bazar.call(.POST, bazar.url("catalog-1") + "/internal/replication/append", json: "{}"), 401, "unauthorized")
-            expectError(try await bazar.call(.POST, front + "/internal/cache/invalidate", json: "{}"), 401, "unauthorized")
-            expectError(try await bazar.call(.GET, front + "/info/999"), 404, "not_found")
-            expectError(try await bazar.call(.POST, front + "/purchase/999"), 404, "not_found")
-            expectError(try await bazar.call(.GET, front + "/orders/no-such-order"), 404, "not_found")
-            expectError(try await bazar.call(.GET, front + "/no/such/route"), 404, "not_found")
-            expectError(try await bazar.call(.DELETE, front + "/info/1"), 405, "method_not_allowed")
-            expectError(try await bazar.call(.GET, front + "/purchase/1"), 405, "method_not_allowed")
-            try await bazar.setStock(6, 0)
-            expectError(try await bazar.call(.POST, front + "/purchase/6"), 409, "out_of_stock")
-            let huge = #"{"count": 1, "pad": "\#(String(repeating: "x", count: 70_000))"}"#
-            expectError(try await bazar.call(.POST, front + "/books/1/restock", json: huge, admin: true), 413, "payload_too_large")
-            // The catalog's own routes answer in the same shapes.
-            expectError(try await bazar.call(.GET, bazar.url("catalog-2") + "/books/abc"), 400, "invalid_id")
-            expectError(try await bazar.call(.DELETE, bazar.url("order-2") + "/orders"), 405, "method_not_allowed")
+            try await bazar.contract.errors()
+            let contract = bazar.contract
+            // Internal routes want the internal token; the replicas' own routes answer in the same shapes.
+            contract.expectError(try await bazar.call(.POST, bazar.url("catalog-1") + "/internal/replication/append", json: "{}"), 401, "unauthorized")
+            contract.expectError(try await bazar.call(.GET, bazar.url("catalog-2") + "/books/abc"), 400, "invalid_id")
+            contract.expectError(try await bazar.call(.DELETE, bazar.url("order-2") + "/orders"), 405, "method_not_allowed")
         }
     }
 

@@ -89,6 +89,8 @@ struct SystemCluster: Sendable {
     }
 
     var front: String { layout.url(of: "front") }
+    /// The black-box contract checks, through this cluster's front end.
+    var contract: ContractChecks { ContractChecks(front: front, adminToken: Self.adminToken) }
     /// Every replica of `service` (`catalog` or `order`), by name.
     func replicas(of service: String) -> [String] { layout.members.map(\.name).filter { $0.hasPrefix(service + "-") } }
 

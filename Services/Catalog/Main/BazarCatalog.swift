@@ -7,7 +7,8 @@ import Hummingbird
 @main
 struct BazarCatalog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bazar-catalog", abstract: "A Bazar catalog replica: books, stock, prices.")
+        commandName: "bazar-catalog", abstract: "A Bazar catalog replica: books, stock, prices.",
+        subcommands: [ServiceProbe.self])
 
     @OptionGroup var server: ServerOptions
     @OptionGroup var replica: ReplicaOptions

@@ -6,7 +6,8 @@ import Hummingbird
 @main
 struct BazarFront: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bazar-front", abstract: "The Bazar front end: the public API, its cache and load balancing.")
+        commandName: "bazar-front", abstract: "The Bazar front end: the public API, its cache and load balancing.",
+        subcommands: [ServiceProbe.self])
 
     @OptionGroup var server: ServerOptions
     @OptionGroup var front: FrontOptions

@@ -7,7 +7,8 @@ import OrderService
 @main
 struct BazarOrder: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bazar-order", abstract: "A Bazar order replica: purchases and the order history.")
+        commandName: "bazar-order", abstract: "A Bazar order replica: purchases and the order history.",
+        subcommands: [ServiceProbe.self])
 
     @OptionGroup var server: ServerOptions
     @OptionGroup var replica: ReplicaOptions
