@@ -40,6 +40,28 @@ struct StartupTests {
         withExtendedLifetime(held) {}
     }
 
+    @Test("`probe`, the images' health check: prints the body and exits 0 on 200, exits 1 on another status or no answer")
+    func probe() async throws {
+        try await SystemCluster.with { bazar in
+            let catalog = try #require(URL(string: bazar.url("catalog-1"))?.port)
+            let front = try #require(URL(string: bazar.front)?.port)
+            func run(_ executable: String, _ arguments: [String]) async throws -> (Int32?, String) {
+                let command = try RunningCommand(Self.binDirectory + "/" + executable, ["probe"] + arguments, environment: [:])
+                return (await command.exitStatus(within: Self.exitLimit), command.output)
+            }
+            let (status, output) = try await run("bazar-catalog", ["/replication/status", "\(catalog)"])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains(#""replica":"catalog-1""#), "\(output)")
+            let (health, _) = try await run("bazar-front", ["/health", "\(front)"])
+            #expect(health == 0)
+            let (missing, said) = try await run("bazar-order", ["/no/such/route", "\(front)"])
+            #expect(missing == 1 && said.contains("/no/such/route answered 404"), "\(said)")
+            let port = FreePort.next()  // nothing listens there
+            let (refused, told) = try await run("bazar-front", ["/health", "\(port)"])
+            #expect(refused == 1 && told.contains("no answer from 127.0.0.1:\(port)/health"), "\(told)")
+        }
+    }
+
     @Test("a replica whose database will not open exits with one line naming it, password redacted")
     func databaseWillNotOpen() async throws {
         let directory = try Self.scratchDirectory()
