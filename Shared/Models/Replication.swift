@@ -49,10 +49,17 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
     /// shows what its read saw only once this covers it (G8: another follower may not have it
     /// yet). Nil from a leader that does not say.
     public var committedSeq: Int64?
+    /// The highest entry that, with every one before it, is committed and was announced to
+    /// whoever caches reads (the catalog's front ends): a follower of a service that announces
+    /// its writes shows what its read saw only once this covers it (G8 across front ends). Nil
+    /// from a leader of a service that announces nothing.
+    public var shownSeq: Int64?
 
     public init(leader: String, term: Int64, previousSeq: Int64, previousTerm: Int64, entries: [ReplicationEntry],
-                number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now(), inSync: Bool = true, committedSeq: Int64? = nil) {
+                number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now(), inSync: Bool = true, committedSeq: Int64? = nil,
+                shownSeq: Int64? = nil) {
         self.committedSeq = committedSeq
+        self.shownSeq = shownSeq
         self.leader = leader
         self.term = term
         self.previousSeq = previousSeq
@@ -81,6 +88,7 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
         case sentAt = "sent_at"
         case inSync = "in_sync"
         case committedSeq = "committed_seq"
+        case shownSeq = "shown_seq"
     }
 }
 

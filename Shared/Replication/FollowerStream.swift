@@ -23,8 +23,9 @@ actor FollowerStream {
     let heartbeat: Duration
     let logger: Logger
     let snapshot: @Sendable () async throws -> ReplicationSnapshot
-    /// The leader's commit index, sent with every push.
+    /// The leader's commit index and shown point, sent with every push.
     let commitPoint: CommitPoint
+    let shownPoint: CommitPoint?
 
     private var pending: [ReplicationEntry] = []
     /// How far the follower's log reaches, as it last said; -1 until it has said.
@@ -61,8 +62,9 @@ actor FollowerStream {
 
     init(follower: ReplicaEndpoint, group: ReplicaGroup, log: ReplicationLog,
          tokens: AccessTokens, lease: Duration, heartbeat: Duration, logger: Logger,
-         commitPoint: CommitPoint, snapshot: @escaping @Sendable () async throws -> ReplicationSnapshot) {
+         commitPoint: CommitPoint, shownPoint: CommitPoint?, snapshot: @escaping @Sendable () async throws -> ReplicationSnapshot) {
         self.commitPoint = commitPoint
+        self.shownPoint = shownPoint
         self.follower = follower
         self.group = group
         self.log = log
@@ -98,6 +100,12 @@ actor FollowerStream {
         wake()
     }
 
+    /// The shown point moved: an idle stream sends a heartbeat now rather than after its pause,
+    /// since the follower's reads wait for it.
+    func shownPointMoved() {
+        wake()
+    }
+
     /// True once the follower has `seq`, or once it is out of the in-sync set; false when this
     /// replica was deposed before that (the write must not be acknowledged).
     func waitUntilAcknowledged(_ seq: Int64) async -> Bool {
@@ -120,6 +128,10 @@ actor FollowerStream {
     /// Whether the follower said its log holds `seq` (in this term).
     func holds(_ seq: Int64) -> Bool { acknowledged >= seq }
 
+    /// Whether a write of `seq` need not wait for this follower any more: it holds it, or it is out
+    /// of the in-sync set.
+    func holdsUnlessOutOfSync(_ seq: Int64) -> Bool { !isInSync || acknowledged >= seq }
+
     func stop() {
         stopped = true
         inFlight?.cancel()
@@ -137,6 +149,9 @@ actor FollowerStream {
                 continue
             }
             let term = await group.term, generation = self.generation
+            // Before a heartbeat, the leader's commit index and shown point catch up with a quiet
+            // log, so that they reach the followers without waiting for a read or a write.
+            if pending.isEmpty { await owner?.refreshPoints() }
             do {
                 let sentAt = ContinuousClock.now
                 let exchange = Task { try await self.exchange(term: term) }
@@ -181,7 +196,7 @@ actor FollowerStream {
             // First contact: ask where the follower stands before sending anything.
             let last = try await log.lastPosition()
             let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
-                                         number: nextNumber(), inSync: isInSync, committedSeq: commitPoint.seq)
+                                         number: nextNumber(), inSync: isInSync, committedSeq: commitPoint.seq, shownSeq: shownPoint?.seq)
             return (try await post("/internal/replication/append", batch, timeout: pushTimeout), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
         }
         let entries: [ReplicationEntry]?
@@ -199,7 +214,7 @@ actor FollowerStream {
         // serve reads again: a full one read from the log may stop short of writes acknowledged
         // while it was out of sync.
         let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
-                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit, committedSeq: commitPoint.seq)
+                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit, committedSeq: commitPoint.seq, shownSeq: shownPoint?.seq)
         let ack = try await post("/internal/replication/append", batch, timeout: pushTimeout)
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))

@@ -16,8 +16,10 @@ public struct ReplicaRuntime: Sendable {
     public let server: ServerSettings
 
     /// Opens the database and wires the replicator to the service's store (made on that database).
+    /// A service whose writes are announced to caches before reads may show them (the catalog's,
+    /// to the front ends) says so with `announcesWrites`.
     public init<Store: ReplicatedStore>(
-        server: ServerSettings, replica: ReplicaSettings, store: (DatabaseClient) -> Store
+        server: ServerSettings, replica: ReplicaSettings, announcesWrites: Bool = false, store: (DatabaseClient) -> Store
     ) async throws {
         self.server = server
         logger = ServiceApplication.logger(name: replica.me.description, level: server.logLevel)
@@ -26,7 +28,7 @@ public struct ReplicaRuntime: Sendable {
         group = ReplicaGroup(me: replica.me, peers: replica.peers)
         replicator = Replicator(
             group: group, log: ReplicationLog(database: database), client: client, tokens: server.tokens,
-            settings: replica.replication, logger: logger, store: store(database))
+            settings: replica.replication, logger: logger, store: store(database), announcesWrites: announcesWrites)
         forwarding = LeaderForwarding(group: group, client: client, timeout: server.backendTimeout, longest: server.requestDeadline)
     }
 

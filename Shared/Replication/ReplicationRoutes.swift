@@ -95,12 +95,13 @@ extension Replicator {
     /// Runs `read` on this replica's state, and answers it only once it may be answered: this
     /// replica may serve reads (G6), and every write the read may show is held by every in-sync
     /// follower (G8: a leader's own writes are visible to it before they are; with two followers,
-    /// one follower's to it before the other has them).
+    /// one follower's to it before the other has them) and, where writes are announced, was
+    /// announced (G8 across front ends).
     public nonisolated func readCommitted<T: Sendable>(_ read: @Sendable () async throws -> T) async throws -> T {
         try await requireReadable()
         let value = try await read()
-        guard await acknowledgedWhatReadsShow() else {
-            throw APIError.unavailable("\(group.me) cannot tell yet that its peers hold what it read.")
+        guard await mayAnswerRead() else {
+            throw APIError.unavailable("\(group.me) cannot tell yet that its peers hold what it read, and the front ends heard of it.")
         }
         return value
     }

@@ -20,6 +20,13 @@ public actor Replicator: Service {
     nonisolated let tokens: AccessTokens
     /// The commit index: moved here when this replica leads, learned from the leader's pushes when it follows.
     nonisolated let commitPoint: CommitPoint
+    /// The shown point, for a service that announces its writes (the catalog tells its front ends
+    /// which cached answers to drop): the highest entry that, with every one before it, is
+    /// committed and announced. No answer shows more (G8 across front ends: a read through one
+    /// front end must not show a write while another still serves the version before it from its
+    /// cache). Moved here when this replica leads, learned from the leader's pushes when it
+    /// follows; nil for a service that announces nothing.
+    public nonisolated let shownPoint: CommitPoint?
     let turn: WriteTurn
     private var position = ReplicationLog.Position.start
     private var lease: ReadLease
@@ -36,6 +43,9 @@ public actor Replicator: Service {
     private var queued: [QueuedWrite] = []
     /// Writes under way by request id, which their repeats join.
     private let attempts = SharedAttempts()
+    /// Entries this leader committed whose writers have not announced them yet: the shown point
+    /// stops before the first.
+    private var unannounced: Set<Int64> = []
 
     public struct Settings: Sendable {
         public var lease: Duration
@@ -58,7 +68,7 @@ public actor Replicator: Service {
 
     public init(
         group: ReplicaGroup, log: ReplicationLog, client: BackendClient, tokens: AccessTokens,
-        settings: Settings, logger: Logger, store: some ReplicatedStore
+        settings: Settings, logger: Logger, store: some ReplicatedStore, announcesWrites: Bool = false
     ) {
         self.group = group
         self.log = log
@@ -73,10 +83,12 @@ public actor Replicator: Service {
         self.turn = turn
         let commitPoint = CommitPoint()
         self.commitPoint = commitPoint
+        let shownPoint = announcesWrites ? CommitPoint() : nil
+        self.shownPoint = shownPoint
         self.streams = group.peers.map {
             FollowerStream(
                 follower: $0, group: group, log: log, tokens: tokens,
-                lease: settings.lease, heartbeat: settings.heartbeat, logger: logger, commitPoint: commitPoint,
+                lease: settings.lease, heartbeat: settings.heartbeat, logger: logger, commitPoint: commitPoint, shownPoint: shownPoint,
                 snapshot: { try await Self.snapshot(turn: turn, log: log, state: state, group: group) })
         }
     }
@@ -127,16 +139,19 @@ public actor Replicator: Service {
     /// The newest sequence number in this replica's log.
     public func currentSeq() -> Int64 { position.seq }
 
-    /// Commits one write on the leader (`write` runs inside the transaction that also appends the
-    /// log entry) and waits until the followers in sync have it. At most once per request id: a
-    /// request id that already has a stored answer gets it back, and `write` does not run. Throws
-    /// `NotLeader` on a follower, or when this replica was deposed before its followers had the write.
+    /// The write path, on the leader: commits one write (`write` runs inside the transaction that
+    /// also appends the log entry), waits until the followers in sync have it, announces its
+    /// operation (`announce`: the catalog tells its front ends), and answers once the shown point
+    /// covers it. At most once per request id: a request id that already has a stored answer gets
+    /// it back, and `write` does not run. Throws `NotLeader` on a follower, or when this replica was
+    /// deposed before its followers had the write.
     public func commit<Answer: Codable & Sendable, Operation: Codable & Sendable>(
         requestID: String?,
-        _ write: @escaping @Sendable (any SQLDatabase) async throws -> Written<Answer, Operation>
+        _ write: @escaping @Sendable (any SQLDatabase) async throws -> Written<Answer, Operation>,
+        announce: (@Sendable (Operation) async -> Void)? = nil
     ) async throws -> Committed<Answer, Operation> {
         let answer = QueuedAnswer<Committed<Answer, Operation>>()
-        queued.append(QueuedWrite(answer: answer) { db, seq, term in
+        queued.append(QueuedWrite(answer: answer, announced: announce != nil && shownPoint != nil) { db, seq, term in
             if let requestID, let stored = try await ReplicationLog.result(for: requestID, in: db) {
                 let earlier = try JSONResponse.decode(Answer.self, from: stored)
                 answer.value.withLock { $0 = Committed(answer: earlier, operation: nil, isRepeat: true) }
@@ -160,29 +175,93 @@ public actor Replicator: Service {
         guard let committed = answer.result.withLock({ $0 }) else { throw NotLeader() }
         let entry = try committed.get()
         guard let value = answer.value.withLock({ $0 }) else { throw NotLeader() }
-        if entry == nil, requestID != nil, group.usesMajority {
-            // No new entry: the answer may be one stored by an earlier attempt of this request id,
-            // committed here but perhaps not yet held by the followers. Answered only once they
-            // hold everything this replica has (else a failover could lose what was answered).
-            guard await majorityHoldsThisLog() else { throw NotLeader() }
+        // What the answer shows: its own entry, or for a repeat an earlier attempt's, in the log.
+        let shows = entry?.seq ?? position.seq
+        do {
+            if entry == nil, requestID != nil, group.usesMajority {
+                // No new entry: the answer may be one stored by an earlier attempt of this request id,
+                // committed here but perhaps not yet held by the followers. Answered only once they
+                // hold everything this replica has (else a failover could lose what was answered).
+                guard await majorityHoldsThisLog() else { throw NotLeader() }
+            }
+            if let entry { try await acknowledge(entry) }
+        } catch {
+            // Not acknowledged, but a majority may hold it once reachable again, and reads then show
+            // it: announced all the same while this replica leads.
+            if entry != nil, let operation = value.operation, await group.isLeader { await announce?(operation) }
+            await announced(entry)
+            throw error
         }
-        if let entry {
-            let acknowledged = await withTaskGroup(of: Bool.self) { tasks in
-                for stream in streams {
-                    tasks.addTask { await stream.waitUntilAcknowledged(entry.seq) }
-                }
-                var all = true
-                for await acknowledged in tasks { all = all && acknowledged }
-                return all
-            }
-            // (The pair rules count no holders: the in-sync set alone decides.)
-            let holders = group.usesMajority ? await holders(of: entry.seq) : 1
-            guard CommitRule.mayAcknowledge(inSyncFollowersHoldIt: acknowledged, holders: holders, quorum: group.quorum) else {
-                throw acknowledged ? Self.noMajority(group.me) : NotLeader()
-            }
-            commitPoint.advance(to: entry.seq)
+        if entry != nil, let operation = value.operation { await announce?(operation) }
+        await announced(entry)
+        guard await waitUntilShown(shows, timeout: settings.lease * 3) else {
+            throw APIError.unavailable("\(group.me) committed the write but cannot show it yet; repeat it with the same key.")
         }
         return value
+    }
+
+    /// Waits until every in-sync follower holds `entry`, and a majority with three or more replicas.
+    private func acknowledge(_ entry: ReplicationEntry) async throws {
+        let acknowledged = await withTaskGroup(of: Bool.self) { tasks in
+            for stream in streams {
+                tasks.addTask { await stream.waitUntilAcknowledged(entry.seq) }
+            }
+            var all = true
+            for await acknowledged in tasks { all = all && acknowledged }
+            return all
+        }
+        // (The pair rules count no holders: the in-sync set alone decides.)
+        let holders = group.usesMajority ? await holders(of: entry.seq) : 1
+        guard CommitRule.mayAcknowledge(inSyncFollowersHoldIt: acknowledged, holders: holders, quorum: group.quorum) else {
+            throw acknowledged ? Self.noMajority(group.me) : NotLeader()
+        }
+        commitPoint.advance(to: entry.seq)
+    }
+
+    /// `entry`'s writer is done announcing it (or gave up): the shown point may pass it.
+    private func announced(_ entry: ReplicationEntry?) async {
+        if let entry { unannounced.remove(entry.seq) }
+        await moveShownPoint()
+    }
+
+    /// On the leader, moves the shown point to the end of what is committed and announced. Not
+    /// within a lease of taking over: a front end may still serve from its cache under the
+    /// previous leader's grant, which no announcement of this leader reaches, and the entries
+    /// inherited from that leader may not have been announced.
+    private func moveShownPoint() async {
+        guard let shownPoint, await group.isLeader else { return }
+        if let tookOver = await group.tookOverAt, ContinuousClock.now < tookOver + settings.lease { return }
+        var shown = commitPoint.seq
+        if let first = unannounced.min() { shown = min(shown, first - 1) }
+        guard shown > shownPoint.seq else { return }
+        shownPoint.advance(to: shown)
+        for stream in streams { await stream.shownPointMoved() }
+    }
+
+    /// On the leader, with no write in flight: the log's end is committed once every in-sync
+    /// follower (and a majority) holds it, and the shown point follows. Streams call this before
+    /// each heartbeat: after a takeover or a quiet spell, a follower's reads must not wait for a
+    /// read or a write on the leader to move the points they wait for.
+    func refreshPoints() async {
+        guard await group.isLeader, writesBegun == writesEnded else { return }
+        let end = position.seq
+        for stream in streams where !(await stream.holdsUnlessOutOfSync(end)) { return }
+        if group.usesMajority, !group.quorum.isMet(by: await holders(of: end)) { return }
+        guard await group.isLeader, writesBegun == writesEnded else { return }
+        commitPoint.advance(to: end)
+        await moveShownPoint()
+    }
+
+    /// True once the shown point covers `seq` (at once for a service that announces nothing);
+    /// false after `timeout`. On the leader, the wait that follows a takeover ends here.
+    private func waitUntilShown(_ seq: Int64, timeout: Duration) async -> Bool {
+        guard let shownPoint, shownPoint.seq < seq else { return true }
+        let deadline = ContinuousClock.now + timeout
+        if await group.isLeader, let tookOver = await group.tookOverAt, ContinuousClock.now < tookOver + settings.lease {
+            try? await Task.sleep(until: min(tookOver + settings.lease, deadline))
+            await moveShownPoint()
+        }
+        return await shownPoint.wait(until: seq, timeout: max(.zero, deadline - .now))
     }
 
     /// The answer stored for `requestID` by an earlier attempt, given only once the followers hold
@@ -263,6 +342,9 @@ public actor Replicator: Service {
             return entries
         }
         let appended = entries.compactMap { $0 }
+        for (write, entry) in zip(writes, entries) where write.announced {
+            if let entry { unannounced.insert(entry.seq) }
+        }
         if let last = appended.last {
             advance(to: ReplicationLog.Position(seq: last.seq, term: last.term))
             for stream in streams { await stream.enqueue(appended) }
@@ -292,28 +374,53 @@ public actor Replicator: Service {
     /// has nothing to wait for: what it shows, its leader holds. False when this replica stopped
     /// leading meanwhile: the read must not be answered.
     public func acknowledgedWhatReadsShow() async -> Bool {
-        guard await group.isLeader else { return await committedWhatReadsShow() }
+        await acknowledgedVisibleEntries() != nil
+    }
+
+    /// Whether a read made just now may be answered: what it may show is acknowledged (above) and,
+    /// for a service that announces its writes, shown (every front end has dropped what it
+    /// replaces). On a follower the shown point arrives with the leader's pushes, which follow
+    /// each move of it; on the leader it may wait for writers still announcing, or for a lease
+    /// after taking over.
+    public func mayAnswerRead() async -> Bool {
+        guard shownPoint != nil else { return await acknowledgedWhatReadsShow() }
+        guard await group.isLeader else {
+            // (The shown point never passes the commit index: it is the only wait a follower needs.)
+            return await waitUntilShown(position.seq, timeout: settings.lease)
+        }
+        guard let visible = await acknowledgedVisibleEntries() else { return false }
+        await moveShownPoint()
+        return await waitUntilShown(visible, timeout: settings.lease * 3)
+    }
+
+    /// The end of what a read made just now may show, once it is acknowledged as above; nil when
+    /// it may not be answered.
+    private func acknowledgedVisibleEntries() async -> Int64? {
+        guard await group.isLeader else {
+            let visible = position.seq
+            return await committedWhatReadsShow(visible) ? visible : nil
+        }
         if writesBegun > writesEnded {
             // A write in flight may be visible already: wait for it (not for later ones).
             let write = writesBegun
             await withCheckedContinuation { readsWaiting.append((write, $0)) }
         }
         let visible = position.seq
-        for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return false }
-        if group.usesMajority, !group.quorum.isMet(by: await holders(of: visible)) { return false }
-        guard await group.isLeader else { return false }
+        for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return nil }
+        if group.usesMajority, !group.quorum.isMet(by: await holders(of: visible)) { return nil }
+        guard await group.isLeader else { return nil }
         commitPoint.advance(to: visible)
-        return true
+        return visible
     }
 
     /// On a follower (three or more replicas), waits until the leader's commit index covers
     /// everything a read made just now may show, a lease at most: with two followers, one applies
     /// an entry before the other has it, and must not show it until both do (G8). With one or two
     /// replicas there is no other follower to disagree with.
-    private func committedWhatReadsShow() async -> Bool {
+    private func committedWhatReadsShow(_ visible: Int64) async -> Bool {
         guard group.usesMajority else { return true }
         // The index arrives with the leader's next push or heartbeat.
-        return await commitPoint.wait(until: position.seq, timeout: settings.lease)
+        return await commitPoint.wait(until: visible, timeout: settings.lease)
     }
 
     /// Runs a write's whole attempt (what it asks of other services, its commit, what it tells
@@ -390,6 +497,7 @@ public actor Replicator: Service {
             }
             try await self.log.storeTerm(term)
             for stream in self.streams { await stream.reset() }
+            await self.forgetUnannounced()
             await self.group.becomeLeader(term: term)
             await self.revokeLease()
             // The term's first entry: followers that hold it may take over from this leader.
@@ -447,6 +555,8 @@ public actor Replicator: Service {
         switch applied {
         case .appended(let last):
             if let committed = batch.committedSeq { commitPoint.advance(to: committed) }
+            // (Up to this replica's end: entries past it may still be replaced by the leader's.)
+            if let shown = batch.shownSeq { shownPoint?.advance(to: min(shown, last)) }
             if last > position.seq {
                 position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
                 if last % 1000 == 0 { try await turn.run("compacting the log") { try await self.log.compact(keeping: self.settings.logKeep) } }
@@ -549,6 +659,10 @@ public actor Replicator: Service {
 
     private func revokeLease() { lease.revoke() }
 
+    /// A new term's leader counts no earlier term's writers: what they committed is shown a lease
+    /// after it takes over.
+    private func forgetUnannounced() { unannounced.removeAll() }
+
     /// The leader's whole state, taken between two writes.
     static func snapshot(turn: WriteTurn, log: ReplicationLog, state: ReplicatedState, group: ReplicaGroup) async throws -> ReplicationSnapshot {
         let leader = group.me.description
@@ -568,10 +682,14 @@ public actor Replicator: Service {
 /// term its entry gets (when it makes one), and its answer receives the outcome.
 struct QueuedWrite: Sendable {
     let answer: any WriteAnswer
+    /// Whether its writer announces its entry before the shown point may pass it.
+    let announced: Bool
     let run: @Sendable (any SQLDatabase, _ seq: Int64, _ term: Int64) async throws -> ReplicationEntry?
 
-    init(answer: any WriteAnswer, run: @escaping @Sendable (any SQLDatabase, Int64, Int64) async throws -> ReplicationEntry?) {
+    init(answer: any WriteAnswer, announced: Bool = false,
+         run: @escaping @Sendable (any SQLDatabase, Int64, Int64) async throws -> ReplicationEntry?) {
         self.answer = answer
+        self.announced = announced
         self.run = run
     }
 }

@@ -1,6 +1,7 @@
 import BazarCluster
 import BazarModels
 import BazarService
+import BazarTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -103,6 +104,47 @@ struct FrontEndTests {
             #expect(next.header("X-Cache") == "MISS")
             #expect(try next.decode(BookInfo.self).price == Money(cents: 7725))
             #expect(try await bazar.call(.GET, bazar.front + "/info/2").header("X-Cache") == "HIT")
+        }
+    }
+
+    @Test("no answer shows a write before every front end has dropped what it replaces (G8 across front ends)")
+    func shownOnlyOnceEveryFrontEndHeard() async throws {
+        var layout = try SystemCluster.makeLayout(.sqlite, frontEnds: 2)
+        let proxyPort = FreePort.next()
+        // front-2 hears of every change 300 ms late (the leader calls it through a slow proxy),
+        // and serves the old entry from its cache meanwhile: no read through anyone else may show
+        // the change before front-2 has dropped that entry.
+        layout.launchPrefix["front-2"] = ["/usr/bin/env", "BAZAR_ADVERTISE_URL=http://127.0.0.1:\(proxyPort)"]
+        let slowed = layout
+        try await LatencyProxy.run(port: proxyPort, target: slowed.url(of: "front-2")) { proxy in
+            proxy.setDelay(.milliseconds(300))
+            try await SystemCluster.with(layout: slowed) { bazar in
+                let front2 = bazar.url("front-2")
+                try await bazar.waitUntil("front-2 serves book 3 from its cache", within: SystemCluster.failoverPatience) {
+                    _ = try await bazar.call(.GET, front2 + "/info/3")
+                    return try await bazar.call(.GET, front2 + "/info/3").header("X-Cache") == "HIT"
+                }
+                let before = try await bazar.call(.GET, front2 + "/info/3").decode(BookInfo.self).quantity
+                async let restocked = bazar.call(.POST, bazar.front + "/books/3/restock", json: #"{"count": 1}"#, admin: true)
+                // Reads race the restock: from each catalog replica directly, and through front-2.
+                var direct: [(end: ContinuousClock.Instant, quantity: Int)] = []
+                var throughFront2: [(start: ContinuousClock.Instant, quantity: Int)] = []
+                let until = ContinuousClock.now + .seconds(2)
+                while ContinuousClock.now < until {
+                    for replica in bazar.replicas(of: "catalog") {
+                        if let reply = try? await bazar.call(.GET, bazar.url(replica) + "/books/3"), reply.status == 200 {
+                            direct.append((.now, try reply.decode(Book.self).quantity))
+                        }
+                    }
+                    let start = ContinuousClock.now
+                    throughFront2.append((start, try await bazar.call(.GET, front2 + "/info/3").decode(BookInfo.self).quantity))
+                }
+                #expect(try await restocked.status == 200)
+                let firstShown = try #require(direct.filter { $0.quantity > before }.map(\.end).min())
+                let stale = throughFront2.filter { $0.start > firstShown && $0.quantity == before }
+                #expect(stale.count == 0, "front-2 served the old stock \(stale.count) times after a replica had shown the new one")
+                #expect(proxy.forwarded(pathPrefix: "/internal/cache/invalidate") > 0)
+            }
         }
     }
 

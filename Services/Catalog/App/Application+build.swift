@@ -4,7 +4,8 @@ import Hummingbird
 
 /// Builds a catalog replica: its database, replicator, routes and background services.
 public func buildCatalogApplication(_ configuration: CatalogConfiguration) async throws -> some ApplicationProtocol {
-    let runtime = try await ReplicaRuntime(server: configuration.server, replica: configuration.replica) {
+    // Writes are announced to the front ends before any answer shows them.
+    let runtime = try await ReplicaRuntime(server: configuration.server, replica: configuration.replica, announcesWrites: true) {
         CatalogStore(database: $0)
     }
     let store = CatalogStore(database: runtime.database)

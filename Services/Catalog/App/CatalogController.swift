@@ -65,30 +65,15 @@ struct CatalogController: Sendable {
     }
 
     /// A sale on the leader, at most once per request id; the front ends hear of what it changed
-    /// before it is answered.
+    /// before it is answered (and a refusal, or a repeat, is answered once they heard of every
+    /// sale it shows: the replicator waits for the shown point).
     func sell(bookID id: Int, requestID: String) async throws -> PurchaseAnswer {
         try await replicator.once(requestID: requestID) { [store, notifier, replicator] in
-            let committed = try await replicator.commit(requestID: requestID) { db in
+            try await replicator.commit(requestID: requestID) { db in
                 try await store.purchase(bookID: id, requestID: requestID, in: db)
-            }
-            switch committed.answer {
-            case .sold(let receipt):
-                if let book = committed.operation?.book {
-                    await notifier.bookChanged(book)
-                } else if let book = try await store.book(id: receipt.bookID) {
-                    // A repeat: the first attempt may have died before the front ends heard of it.
-                    await notifier.bookChanged(book)
-                }
-            case .outOfStock:
-                // A refusal shows the sale that took the last copy, which may still be on its way
-                // to the front ends (its writer waits for the next batch): they hear of the book's
-                // current version first, or a read after this answer could show the copy as still
-                // there (G8). Batched, so a burst of refusals costs one exchange, not one each.
-                if let book = try await store.book(id: id) { await notifier.bookChanged(book) }
-            case .notFound:
-                break
-            }
-            return committed.answer
+            } announce: { change in
+                await notifier.bookChanged(change.book)
+            }.answer
         }
     }
 
@@ -128,9 +113,9 @@ struct CatalogController: Sendable {
         _ id: Int, requestID: String, _ write: @escaping @Sendable (any SQLDatabase) async throws -> Written<Book?, BookChange>
     ) async throws -> EditedResponse<Book> {
         let book = try await replicator.once(requestID: requestID) { [replicator, notifier] in
-            let committed = try await replicator.commit(requestID: requestID, write)
-            if let book = committed.answer { await notifier.bookChanged(book) }
-            return committed.answer
+            try await replicator.commit(requestID: requestID, write) { change in
+                await notifier.bookChanged(change.book)
+            }.answer
         }
         guard let book else { throw APIError.notFound("There is no book \(id).") }
         return EditedResponse(headers: replicator.servedBy, response: book)

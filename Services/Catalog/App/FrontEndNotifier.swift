@@ -9,9 +9,10 @@ import NIOCore
 /// Front ends subscribe, and renew within a lease; while this replica leads with its quorum's
 /// confirmation, it grants them a lease to serve from their caches. Before a write is answered,
 /// every front end subscribed is told to drop the book's entries (with its new version), or its
-/// subscription is cut and has lapsed. A new leader answers no write for a lease after it took
-/// over: by then every lease an earlier leader granted has run out (that leader granted only while
-/// its quorum confirmed it, which ends before anyone votes for another).
+/// subscription is cut and has lapsed; only then does the replicator's shown point pass the write,
+/// and no answer, read or write, shows it before. A new leader's shown point stays where it was
+/// for a lease after it took over: by then every lease an earlier leader granted has run out (that
+/// leader granted only while its quorum confirmed it, which ends before anyone votes for another).
 struct FrontEndNotifier {
     let client: BackendClient
     let tokens: AccessTokens
@@ -52,7 +53,7 @@ struct FrontEndNotifier {
     }
 
     /// Returns once every subscribed front end has dropped `book`'s entries (or stopped serving
-    /// from its cache), and a lease has passed since this replica took over.
+    /// from its cache).
     func bookChanged(_ book: Book) async {
         if case .send(let books, let since) = await batches.join(book) {
             let notice = try? JSONResponse.encode(CacheInvalidationBatch(items: books.map {
@@ -64,9 +65,6 @@ struct FrontEndNotifier {
                 }
             }
             await batches.delivered()
-        }
-        if let tookOver = await group.tookOverAt, ContinuousClock.now < tookOver + lease {
-            try? await Task.sleep(until: tookOver + lease)
         }
     }
 

@@ -166,10 +166,12 @@ public actor ReadCache {
         return true
     }
 
-    /// A book changed: drop its info entry and its topic's search entry, and refuse older fills.
+    /// A book changed: drop its info entry and its topic's search entry, unless they show that
+    /// version already (a refusal for lack of stock announces the book as it is), and refuse older fills.
     public func invalidate(_ notice: CacheInvalidation) {
         newestVersion[notice.bookID] = max(newestVersion[notice.bookID, default: 0], notice.version)
         for key in [Key.info(notice.bookID), .search(topicKey(notice.topic))] {
+            if let shown = entries[key]?.entry.versions[notice.bookID], shown >= notice.version { continue }
             drop(key)
             fills[key] = nil
         }
