@@ -154,6 +154,16 @@ struct ReadCacheTests {
         #expect(await cache.store(search, for: .search("distributed systems")) == false)
     }
 
+    @Test("an announcement of the version an entry already shows keeps it (a refusal for lack of stock changes no book)")
+    func announcedVersionKeepsEntry() async {
+        let cache = ReadCache(capacity: 10)
+        await cache.store(info(1, version: 3), for: .info(1))
+        await cache.invalidate(CacheInvalidation(bookID: 1, topic: "t", version: 3))
+        #expect(await cache.lookup(.info(1)) == info(1, version: 3))
+        await cache.invalidate(CacheInvalidation(bookID: 1, topic: "t", version: 4))
+        #expect(await cache.lookup(.info(1)) == nil)
+    }
+
     @Test("concurrent misses of one key make one back-end call")
     func coalescing() async throws {
         let cache = ReadCache(capacity: 10)
