@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// Runs a command to its end; throws with what it printed when it fails.
-enum Command {
+public enum Command {
     /// `run` on a thread of its own: waiting for a process must not hold one of the few threads
     /// that run every test's async work (on 2 cores, two), which starves the other tests.
-    static func run(_ argv: [String]) async throws {
+    public static func run(_ argv: [String]) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             Thread {
                 do {
@@ -21,7 +21,7 @@ enum Command {
         }
     }
 
-    static func runBlocking(_ argv: [String]) throws {
+    public static func runBlocking(_ argv: [String]) throws {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("bazar-command-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()

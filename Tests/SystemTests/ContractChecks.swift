@@ -104,7 +104,7 @@ struct ContractChecks: Sendable {
         #expect(metrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
         let exposition = try Exposition(metrics.text)
         #expect(exposition.value("bazar_cache_hits_total") ?? 0 >= 1)
-        #expect(exposition.value("hb_requests", ["http_route": "/info/{id}"]) ?? 0 >= 1)
+        #expect(exposition.value("hb_requests_total", ["http_route": "/info/{id}"]) ?? 0 >= 1)
     }
 
     /// Every error of the contract that the front end answers, in its shape.

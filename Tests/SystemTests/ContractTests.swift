@@ -58,7 +58,7 @@ struct MetricsTests {
             #expect(frontMetrics.status == 200)
             #expect(frontMetrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
             let exposition = try Exposition(frontMetrics.text)
-            #expect(exposition.value("hb_requests", ["http_route": "/info/{id}", "http_response_status_code": "200"]) ?? 0 >= 2)
+            #expect(exposition.value("hb_requests_total", ["http_route": "/info/{id}", "http_response_status_code": "200"]) ?? 0 >= 2)
             #expect(exposition.value("bazar_cache_hits_total") ?? 0 >= 1)
             #expect(exposition.value("bazar_cache_misses_total") ?? 0 >= 1)
             #expect(exposition.value("bazar_cache_invalidations_total") ?? 0 >= 1)  // the purchase's

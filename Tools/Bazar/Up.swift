@@ -23,17 +23,7 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Run on this PostgreSQL server (postgres://user:password@host:port), one database per replica, instead of SQLite files. [env: BAZAR_POSTGRES_URL]")
     var postgres: String? = ProcessInfo.processInfo.environment["BAZAR_POSTGRES_URL"]
 
-    @Option(help: "Address every service listens on. [env: BAZAR_HOST]")
-    var host = ProcessInfo.processInfo.environment["BAZAR_HOST"] ?? "127.0.0.1"
-
-    @Option(help: "Front end port; the catalog replicas listen on the ports after it, the order replicas after the last catalog port. [env: BAZAR_FRONT_PORT, default: 8080]")
-    var frontPort: Int?
-
-    @Option(help: "Catalog replicas, 1 to 7: one runs without replication, two follow the pair rules, three or more the majority rules that survive network partitions (docs/consistency.md). [env: BAZAR_CATALOG_REPLICAS, default: 2]")
-    var catalogReplicas: Int?
-
-    @Option(help: "Order replicas, 1 to 7. [env: BAZAR_ORDER_REPLICAS, default: 2]")
-    var orderReplicas: Int?
+    @OptionGroup var placement: TopologyOptions
 
     @Option(help: "Seconds to wait for every service to be ready. [env: BAZAR_READY_TIMEOUT]")
     var readyTimeout = Int(ProcessInfo.processInfo.environment["BAZAR_READY_TIMEOUT"] ?? "") ?? 120
@@ -42,17 +32,7 @@ struct Up: AsyncParsableCommand {
     var keepGoing = false
 
     func run() async throws {
-        let topology: LocalTopology
-        do {
-            topology = try LocalTopology(
-                host: host,
-                frontPort: Setting.int(frontPort, env: "BAZAR_FRONT_PORT", default: LocalTopology.standard.frontPort),
-                catalogReplicas: Setting.int(catalogReplicas, env: "BAZAR_CATALOG_REPLICAS", default: LocalTopology.standard.catalogReplicas),
-                orderReplicas: Setting.int(orderReplicas, env: "BAZAR_ORDER_REPLICAS", default: LocalTopology.standard.orderReplicas)
-            ).validated()
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
-        }
+        let topology = try placement.topology()
         var layout = ClusterLayout(
             topology: topology, dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL,
             binDirectory: URL(fileURLWithPath: "/"))
@@ -72,7 +52,7 @@ struct Up: AsyncParsableCommand {
         let cluster = LocalCluster(layout: layout)
         try await cluster.startAll()
         for member in layout.members {
-            say("  \(member.name.padding(toLength: 10, withPad: " ", startingAt: 0)) http://\(host):\(member.port)   log: \(layout.logFile(of: member.name).path)")
+            say("  \(member.name.padding(toLength: 10, withPad: " ", startingAt: 0)) http://\(topology.host):\(member.port)   log: \(layout.logFile(of: member.name).path)")
         }
         say("waiting for every service to be ready …")
         switch await Self.waitUntilReady(cluster, timeout: .seconds(readyTimeout), signals: signals) {
