@@ -128,6 +128,12 @@ actor FollowerStream {
     /// Whether the follower said its log holds `seq` (in this term).
     func holds(_ seq: Int64) -> Bool { acknowledged >= seq }
 
+    /// How far the follower is behind `end` (this leader's log end) and whether it is in sync, as
+    /// far as its last answer in this term says; nil before it has answered.
+    func standing(behind end: Int64) -> (lag: Int64, inSync: Bool)? {
+        acknowledged < 0 ? nil : (max(0, end - acknowledged), isInSync)
+    }
+
     /// Whether a write of `seq` need not wait for this follower any more: it holds it, or it is out
     /// of the in-sync set.
     func holdsUnlessOutOfSync(_ seq: Int64) -> Bool { !isInSync || acknowledged >= seq }
@@ -235,6 +241,7 @@ actor FollowerStream {
         state.number = nextNumber()
         state.sentAt = ReplicationBatch.now()
         logger.info("sending a snapshot", metadata: ["follower": "\(follower.name)", "seq": "\(state.lastSeq)"])
+        ReplicationMetrics.snapshotSent(to: follower.name.description)
         // A snapshot can take a while to install, and no write waits for it.
         let ack = try await post("/internal/replication/snapshot", state, timeout: Self.catchUpTimeout)
         return (ack, Sent(lastSeq: state.lastSeq, lastTerm: state.lastTerm, isHeartbeat: false, isShort: true))
@@ -291,6 +298,7 @@ actor FollowerStream {
         if !isInSync, sent.isShort, ack.lastSeq >= sent.lastSeq {
             isInSync = true
             logger.info("follower in sync", metadata: ["follower": "\(follower.name)", "seq": "\(acknowledged)"])
+            ReplicationMetrics.followerCaughtUp(follower.name.description)
         }
         releaseWaiters(all: false, acknowledged: true)
         return true
@@ -310,6 +318,7 @@ actor FollowerStream {
         isInSync = false
         pending.removeAll()
         logger.warning("follower dropped from the in-sync set", metadata: ["follower": "\(follower.name)", "reason": "\(reason)"])
+        ReplicationMetrics.followerDropped(follower.name.description)
         releaseWaiters(all: true, acknowledged: true)
     }
 

@@ -139,6 +139,19 @@ public actor Replicator: Service {
     /// The newest sequence number in this replica's log.
     public func currentSeq() -> Int64 { position.seq }
 
+    /// On the leader, each follower's lag behind this log's end and whether it is in sync (those
+    /// that have not answered in this term are left out); empty on a follower.
+    public func followerStandings() async -> [(follower: String, lag: Int64, inSync: Bool)] {
+        guard await group.isLeader else { return [] }
+        var standings: [(follower: String, lag: Int64, inSync: Bool)] = []
+        for stream in streams {
+            if let standing = await stream.standing(behind: position.seq) {
+                standings.append((stream.follower.name.description, standing.lag, standing.inSync))
+            }
+        }
+        return standings
+    }
+
     /// The write path, on the leader: commits one write (`write` runs inside the transaction that
     /// also appends the log entry), waits until the followers in sync have it, announces its
     /// operation (`announce`: the catalog tells its front ends), and answers once the shown point
@@ -509,6 +522,7 @@ public actor Replicator: Service {
         }
         guard took else { return }
         logger.notice("became leader", metadata: ["term": "\(term)", "seq": "\(position.seq)"])
+        ReplicationMetrics.tookOver()
     }
 
     /// Follows `leader` in `term`, as a probe found it.
@@ -588,6 +602,7 @@ public actor Replicator: Service {
         // Caught up, but not yet counted in sync by the leader: reads wait for the next batch.
         lease.renew(at: sent, caughtUp: false)
         logger.notice("installed the leader's snapshot", metadata: ["leader": "\(snapshot.leader)", "seq": "\(snapshot.lastSeq)"])
+        ReplicationMetrics.snapshotInstalled()
         return await acknowledgement(accepted: true)
     }
 

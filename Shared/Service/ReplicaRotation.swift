@@ -1,4 +1,5 @@
 import BazarModels
+import Prometheus
 import Synchronization
 
 /// Spreads calls over the replicas of a service by a `BalancingPolicy`, over those that are up.
@@ -15,6 +16,8 @@ public final class ReplicaRotation: Sendable {
     public let healthChecked: Bool
     private let next = Mutex<UInt64>(0)
     private let down: Mutex<Set<ReplicaName>>
+    /// Each replica's call metrics, made once: a call only bumps them.
+    private let metrics: [ReplicaName: CallMetrics]
 
     /// `healthChecked`: a health check (`HealthWatch`) keeps the down marks current, and every
     /// replica counts as down until it has seen it.
@@ -24,6 +27,7 @@ public final class ReplicaRotation: Sendable {
         self.policy = policy
         self.probeShare = probeShare
         self.down = Mutex(healthChecked ? Set(replicas.map(\.name)) : [])
+        self.metrics = Dictionary(replicas.map { ($0.name, CallMetrics($0.name)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Whether any replica is up.
@@ -94,16 +98,21 @@ public final class ReplicaRotation: Sendable {
                 guard left > .zero else { break }
                 let started = ContinuousClock.now
                 let timeout = min(patience, left)
+                let counted = metrics[replica.name]
                 do {
                     let reply = try await attempt(replica, timeout)
                     if reply.status != 503 {
                         record(replica.name, .now - started)
+                        counted?.answered.increment()
+                        counted?.duration.record(ContinuousClock.now - started)
                         markUp(replica.name)
                         return (reply, replica)
                     }
                     // Not serving: count it as slow as a timeout, so least-latency turns away.
                     record(replica.name, perAttempt)
+                    counted?.unavailable.increment()
                 } catch is BackendClient.Unreachable {
+                    counted?.unreachable.increment()
                     record(replica.name, perAttempt)
                     markDown(replica.name)
                     if ContinuousClock.now - started >= timeout { patience *= 2 }
@@ -114,5 +123,27 @@ public final class ReplicaRotation: Sendable {
             pause = min(pause * 2, .milliseconds(400))
         }
         throw APIError.unavailable("No \(service) replica can serve this request right now.")
+    }
+}
+
+/// A replica's calls in `/metrics`: how each attempt ended, and how long answered ones took.
+struct CallMetrics: Sendable {
+    let answered, unavailable, unreachable: Counter
+    let duration: DurationHistogram
+
+    static let buckets: [Duration] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000].map { .milliseconds($0) }
+
+    init(_ replica: ReplicaName, registry: PrometheusCollectorRegistry = ServiceMetrics.registry) {
+        func calls(_ outcome: String) -> Counter {
+            registry.makeCounter(
+                name: "bazar_backend_calls_total", labels: [("replica", replica.description), ("outcome", outcome)],
+                help: "Calls to a replica, by how they ended: answered, unavailable (503: not serving, or changing leader) or unreachable (no answer in time, or refused).")
+        }
+        answered = calls("answered")
+        unavailable = calls("unavailable")
+        unreachable = calls("unreachable")
+        duration = registry.makeDurationHistogram(
+            name: "bazar_backend_call_duration_seconds", labels: [("replica", replica.description)], buckets: Self.buckets,
+            help: "Time an answered call to a replica took, in seconds.")
     }
 }

@@ -87,6 +87,25 @@ struct MetricsTests {
             }
             #expect(positions["catalog-1"] ?? 0 >= 1)
             #expect(positions["catalog-1"] == positions["catalog-2"])
+
+            // The front end's calls, by replica and outcome: the misses went to the catalog
+            // replicas, the purchase to an order replica.
+            let calls = try Exposition(try await bazar.call(.GET, front + "/metrics").text)
+            let answered = { (service: String) in
+                calls.samples.filter { $0.name == "bazar_backend_calls_total" && $0.labels["outcome"] == "answered" && $0.labels["replica"]?.hasPrefix(service) == true }
+                    .map(\.value).reduce(0, +)
+            }
+            #expect(answered("catalog-") >= 1 && answered("order-") >= 1)
+            #expect(calls.value("bazar_backend_call_duration_seconds_count", ["replica": "catalog-1"]).map { $0 >= 0 } == true)
+            // The catalog leader: one takeover, its follower's lag, and the points its reads wait for.
+            let leader = try Exposition(try await bazar.call(.GET, bazar.url("catalog-1") + "/metrics").text)
+            #expect(leader.value("bazar_replication_takeovers_total") == 1)
+            #expect(leader.value("bazar_replication_follower_lag", ["follower": "catalog-2"]) == 0)
+            #expect(leader.value("bazar_replication_follower_in_sync", ["follower": "catalog-2"]) == 1)
+            #expect(leader.value("bazar_replication_shown_seq") == positions["catalog-1"])
+            #expect(leader.value("bazar_replication_commit_seq") == positions["catalog-1"])
+            let follower = try Exposition(try await bazar.call(.GET, bazar.url("catalog-2") + "/metrics").text)
+            #expect(follower.value("bazar_replication_follower_lag", ["follower": "catalog-1"]) == nil)
         }
     }
 }
