@@ -568,6 +568,13 @@ public actor Replicator: Service {
         }
         switch applied {
         case .appended(let last):
+            if !batch.entries.isEmpty {
+                // Each write's request id, so that one id finds a purchase on every replica it reached.
+                logger.debug("applied entries from the leader", metadata: [
+                    "leader": "\(batch.leader)", "first": "\(batch.entries.first!.seq)", "last": "\(last)",
+                    "request_ids": "\(batch.entries.compactMap(\.requestID).joined(separator: ","))",
+                ])
+            }
             if let committed = batch.committedSeq { commitPoint.advance(to: committed) }
             // (Up to this replica's end: entries past it may still be replaced by the leader's.)
             if let shown = batch.shownSeq { shownPoint?.advance(to: min(shown, last)) }

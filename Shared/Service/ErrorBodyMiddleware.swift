@@ -16,6 +16,8 @@ public struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         let requestID = request.headers[.xRequestID].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 } ?? RequestIdentifier.make()
         context.requestID = requestID
+        // Every line logged about this request carries it (rendered only when a line is written).
+        context.logger[metadataKey: "request_id"] = .string(requestID)
         var response = try await next(request, context)
         response.headers[.xRequestID] = requestID
         return response

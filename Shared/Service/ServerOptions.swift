@@ -15,6 +15,9 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "trace, debug, info, notice, warning, error. [env: BAZAR_LOG_LEVEL, default: info]")
     public var logLevel: String?
 
+    @Option(help: "logfmt or json: how log lines are written. [env: BAZAR_LOG_FORMAT, default: logfmt]")
+    public var logFormat: String?
+
     @Option(help: "Bearer token for admin routes (required, or its file). [env: BAZAR_ADMIN_TOKEN]")
     public var adminToken: String?
 

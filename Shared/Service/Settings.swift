@@ -93,6 +93,13 @@ public enum Setting {
         }
         return level
     }
+
+    public static func logFormat(_ text: String) throws -> LogFormat {
+        guard let format = LogFormat(rawValue: text.lowercased()) else {
+            throw ConfigurationError("BAZAR_LOG_FORMAT '\(text)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return format
+    }
 }
 
 import BazarModels

@@ -21,7 +21,7 @@ public struct Leaderships: Sendable {
 
     private mutating func record(log text: String, of replica: String) {
         let service = String(replica.prefix { $0 != "-" })
-        for line in text.split(separator: "\n") where line.hasSuffix("became leader") {
+        for line in text.split(separator: "\n") where line.contains("msg=\"became leader\"") {
             guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("term=") }),
                   let term = Int64(field.dropFirst("term=".count)) else { continue }
             leaders[service, default: [:]][term, default: []].insert(replica)

@@ -1,12 +1,17 @@
 import BazarHarness
+import BazarService
+import Foundation
 import Testing
 
 /// G7's evidence read from the replicas' logs: two replicas of a service leading in one term is a
 /// violation where the majority rules apply, and nothing else is.
 @Suite("Leaderships from replica logs")
 struct LeadershipsTests {
+    /// A line as the replicas write it (the default format).
     static func line(_ replica: String, term: Int, _ message: String = "became leader") -> String {
-        "2026-11-30T02:23:37+0000 notice \(replica): seq=1 term=\(term) [BazarReplication] \(message)"
+        ServiceLogHandler.line(format: .logfmt, time: "2026-11-30T02:23:37+0000", level: .notice, label: replica, message: message,
+                               metadata: ["seq": "1", "term": "\(term)"], source: "BazarReplication")
+            .trimmingCharacters(in: .newlines)
     }
 
     @Test("one leader per term holds; two in one term are named; other services and messages are not counted")

@@ -274,7 +274,7 @@ local_bazar_finish() {
     fi
     if [[ $status != 0 ]]; then
         local errors
-        errors=$(grep -h -E " (error|critical) " "$LOCAL_BAZAR_DATA"/logs/*.log 2>/dev/null | tail -n 15 | cut -c1-400 || true)
+        errors=$(grep -h -E "(^| )level=(error|critical) " "$LOCAL_BAZAR_DATA"/logs/*.log 2>/dev/null | tail -n 15 | cut -c1-400 || true)
         if [[ -n $errors ]]; then
             local_bazar_say "the last errors in the services' logs:" >&2
             printf '%s\n' "$errors" >&2

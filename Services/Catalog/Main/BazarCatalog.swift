@@ -14,7 +14,7 @@ struct BazarCatalog: AsyncParsableCommand {
     @OptionGroup var replica: ReplicaOptions
 
     func run() async throws {
-        ServiceLogging.bootstrap()
+        try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try CatalogConfiguration.resolve(server: server, replica: replica)
         try await ServiceStart.run(configuration.server) {

@@ -13,7 +13,7 @@ struct BazarFront: AsyncParsableCommand {
     @OptionGroup var front: FrontOptions
 
     func run() async throws {
-        ServiceLogging.bootstrap()
+        try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try front.resolve(server: server)
         try await ServiceStart.run(configuration.server) {

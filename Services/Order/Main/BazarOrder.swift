@@ -15,7 +15,7 @@ struct BazarOrder: AsyncParsableCommand {
     @OptionGroup var order: OrderOptions
 
     func run() async throws {
-        ServiceLogging.bootstrap()
+        try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try order.resolve(server: server, replica: replica)
         try await ServiceStart.run(configuration.server) {
