@@ -63,28 +63,19 @@ public struct ServiceLogHandler: LogHandler {
         case .logfmt:
             return fields.map { "\($0.0)=\(logfmtValue($0.1))" }.joined(separator: " ") + "\n"
         case .json:
-            return "{" + fields.map { "\(jsonString($0.0)):\(jsonString($0.1))" }.joined(separator: ",") + "}\n"
+            return "{" + fields.map { "\(quoted($0.0)):\(quoted($0.1))" }.joined(separator: ",") + "}\n"
         }
     }
 
-    /// Bare when it can be, else quoted with `"` and `\` escaped (logfmt).
+    /// Bare when it can be, else quoted (logfmt).
     static func logfmtValue(_ value: String) -> String {
         let bare = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 32 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 127 }
-        if bare { return value }
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\t": quoted += "\\t"
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
+        return bare ? value : quoted(value)
     }
 
-    static func jsonString(_ value: String) -> String {
+    /// In double quotes, with `"`, `\` and control characters escaped as JSON does (logfmt's
+    /// quoted values take the same escapes).
+    static func quoted(_ value: String) -> String {
         var quoted = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
