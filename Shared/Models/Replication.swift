@@ -294,8 +294,8 @@ public struct FrontEndSubscription: Codable, Hashable, Sendable {
 }
 
 /// The catalog leader's answer to a subscription: until a lease after it was asked for, the
-/// front end may serve from its cache, because this leader answers no write before the front end
-/// has dropped what the write changed, or its subscription has lapsed. A grant with another
+/// front end may serve from its cache, because no catalog answer, read or write, shows a write
+/// before the front end has dropped what it changed, or its subscription has lapsed. A grant with another
 /// leader, term or subscription number than the last one starts a new subscription: the front
 /// end empties its cache first, since changes made before it were not sent to it.
 public struct SubscriptionGrant: Codable, Hashable, Sendable {
