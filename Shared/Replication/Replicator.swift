@@ -45,7 +45,7 @@ public actor Replicator: Service {
     private let attempts = SharedAttempts()
     /// Entries this leader committed whose writers have not announced them yet: the shown point
     /// stops before the first.
-    private var unannounced: Set<Int64> = []
+    private var unannounced: Set<EntryID> = []
 
     public struct Settings: Sendable {
         public var lease: Duration
@@ -207,6 +207,9 @@ public actor Replicator: Service {
         }
         if entry != nil, let operation = value.operation { await announce?(operation) }
         await announced(entry)
+        // An answer without an entry of its own shows the log's end, which no write may move the
+        // commit index to (a group of one has no heartbeats to do it either).
+        if entry == nil { await refreshPoints() }
         guard await waitUntilShown(shows, timeout: settings.lease * 3) else {
             throw APIError.unavailable("\(group.me) committed the write but cannot show it yet; repeat it with the same key.")
         }
@@ -233,7 +236,7 @@ public actor Replicator: Service {
 
     /// `entry`'s writer is done announcing it (or gave up): the shown point may pass it.
     private func announced(_ entry: ReplicationEntry?) async {
-        if let entry { unannounced.remove(entry.seq) }
+        if let entry { unannounced.remove(EntryID(entry)) }
         await moveShownPoint()
     }
 
@@ -245,7 +248,7 @@ public actor Replicator: Service {
         guard let shownPoint, await group.isLeader else { return }
         if let tookOver = await group.tookOverAt, ContinuousClock.now < tookOver + settings.lease { return }
         var shown = commitPoint.seq
-        if let first = unannounced.min() { shown = min(shown, first - 1) }
+        if let first = unannounced.map(\.seq).min() { shown = min(shown, first - 1) }
         guard shown > shownPoint.seq else { return }
         shownPoint.advance(to: shown)
         for stream in streams { await stream.shownPointMoved() }
@@ -356,7 +359,7 @@ public actor Replicator: Service {
         }
         let appended = entries.compactMap { $0 }
         for (write, entry) in zip(writes, entries) where write.announced {
-            if let entry { unannounced.insert(entry.seq) }
+            if let entry { unannounced.insert(EntryID(entry)) }
         }
         if let last = appended.last {
             advance(to: ReplicationLog.Position(seq: last.seq, term: last.term))
@@ -373,6 +376,14 @@ public actor Replicator: Service {
 
     private func beginWrite() {
         writesBegun += 1
+    }
+
+    /// A write in flight (a leader's group, a follower's push or snapshot) may be visible to a
+    /// read already, before `position` counts it: the read waits for it (not for later ones).
+    private func waitForWriteInFlight() async {
+        guard writesBegun > writesEnded else { return }
+        let write = writesBegun
+        await withCheckedContinuation { readsWaiting.append((write, $0)) }
     }
 
     private func endWrite() {
@@ -399,6 +410,7 @@ public actor Replicator: Service {
         guard shownPoint != nil else { return await acknowledgedWhatReadsShow() }
         guard await group.isLeader else {
             // (The shown point never passes the commit index: it is the only wait a follower needs.)
+            await waitForWriteInFlight()
             return await waitUntilShown(position.seq, timeout: settings.lease)
         }
         guard let visible = await acknowledgedVisibleEntries() else { return false }
@@ -410,14 +422,11 @@ public actor Replicator: Service {
     /// it may not be answered.
     private func acknowledgedVisibleEntries() async -> Int64? {
         guard await group.isLeader else {
+            await waitForWriteInFlight()
             let visible = position.seq
             return await committedWhatReadsShow(visible) ? visible : nil
         }
-        if writesBegun > writesEnded {
-            // A write in flight may be visible already: wait for it (not for later ones).
-            let write = writesBegun
-            await withCheckedContinuation { readsWaiting.append((write, $0)) }
-        }
+        await waitForWriteInFlight()
         let visible = position.seq
         for stream in streams where !(await stream.waitUntilAcknowledged(visible)) { return nil }
         if group.usesMajority, !group.quorum.isMet(by: await holders(of: visible)) { return nil }
@@ -559,13 +568,21 @@ public actor Replicator: Service {
             // A newer push of this term came in while this one waited: the leader gave up on
             // this one, and applying it anyway would only put the follower further behind.
             guard await self.isLatest(term: batch.term, number: batch.number) else { return .superseded(at: await self.currentSeq()) }
-            return .applied(try await self.log.applyFromLeader(batch, applyEffect: self.state.apply))
+            // Its transaction commits before `position` moves: reads in between wait (below).
+            await self.beginWrite()
+            do {
+                return .applied(try await self.log.applyFromLeader(batch, applyEffect: self.state.apply))
+            } catch {
+                await self.endWrite()
+                throw error
+            }
         }
         let applied: ReplicationLog.Applied
         switch pushed {
         case .applied(let outcome): applied = outcome
         case .superseded(let seq): return await acknowledgement(accepted: true, lastSeq: seq)
         }
+        defer { endWrite() }
         switch applied {
         case .appended(let last):
             if !batch.entries.isEmpty {
@@ -600,11 +617,18 @@ public actor Replicator: Service {
         guard isNewest(term: snapshot.term, number: snapshot.number) else { return await refusal() }
         guard try await accept(leader: snapshot.leader, term: snapshot.term) else { return await refusal() }
         try await turn.run("installing a snapshot up to \(snapshot.lastSeq) from \(snapshot.leader)") {
-            try await self.log.database.transaction { db in
-                try await self.state.replace(snapshot.state, db)
-                try await ReplicationLog.install(snapshot, in: db)
+            await self.beginWrite()
+            do {
+                try await self.log.database.transaction { db in
+                    try await self.state.replace(snapshot.state, db)
+                    try await ReplicationLog.install(snapshot, in: db)
+                }
+            } catch {
+                await self.endWrite()
+                throw error
             }
         }
+        defer { endWrite() }
         position = ReplicationLog.Position(seq: snapshot.lastSeq, term: snapshot.lastTerm)
         // Caught up, but not yet counted in sync by the leader: reads wait for the next batch.
         lease.renew(at: sent, caughtUp: false)
@@ -713,6 +737,18 @@ struct QueuedWrite: Sendable {
         self.answer = answer
         self.announced = announced
         self.run = run
+    }
+}
+
+/// A log entry as the leader's writers know it: a term's entry, not only a sequence number (an
+/// earlier term's writer must not count a later entry of the same number as announced).
+struct EntryID: Hashable, Sendable {
+    let term: Int64
+    let seq: Int64
+
+    init(_ entry: ReplicationEntry) {
+        term = entry.term
+        seq = entry.seq
     }
 }
 
