@@ -1,25 +1,23 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
-/// Loopback ports that nothing listens on, for tests that start real servers.
+/// Loopback ports that nothing listens on, for tests that start real servers. They come from
+/// below the kernel's ephemeral range (32768 and up): a member killed and restarted on its port
+/// must find it free, and an outgoing connection of any process may take an ephemeral port
+/// meanwhile (seen once: "cannot listen on 127.0.0.1:57113: address already in use" at a restart).
 public enum FreePort {
-    /// Asks the kernel for an unused port by binding port 0.
+    /// Ports handed out by this process: two layouts made at the same time get different ones.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port no socket is bound to now, not handed out before by this process.
     public static func next() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        while true {
+            let port = Int.random(in: 20000...32000)
+            guard isFree(port) else { continue }
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
         }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// `count` consecutive free ports (the layout `bazar up` uses: the front end's, then each
