@@ -54,10 +54,14 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
     /// its writes shows what its read saw only once this covers it (G8 across front ends). Nil
     /// from a leader of a service that announces nothing.
     public var shownSeq: Int64?
+    /// The client requests (`X-Request-ID`) whose writes the entries are, when the leader knows
+    /// them: the follower's log names them, so that one id finds a purchase on every replica.
+    public var requestIDs: [String]?
 
     public init(leader: String, term: Int64, previousSeq: Int64, previousTerm: Int64, entries: [ReplicationEntry],
                 number: Int64 = 0, sentAt: Int64 = ReplicationBatch.now(), inSync: Bool = true, committedSeq: Int64? = nil,
-                shownSeq: Int64? = nil) {
+                shownSeq: Int64? = nil, requestIDs: [String]? = nil) {
+        self.requestIDs = requestIDs
         self.committedSeq = committedSeq
         self.shownSeq = shownSeq
         self.leader = leader
@@ -89,6 +93,7 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
         case inSync = "in_sync"
         case committedSeq = "committed_seq"
         case shownSeq = "shown_seq"
+        case requestIDs = "request_ids"
     }
 }
 

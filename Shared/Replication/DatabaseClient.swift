@@ -9,6 +9,7 @@ import PostgresKit
 import SQLiteKit
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// A replica's own database: an SQLite file (the default) or a PostgreSQL database, chosen by URL.
 /// Stores speak SQL through SQLKit, so the same statements run on both.
@@ -194,11 +195,13 @@ public struct DatabaseClient: Service {
     /// Runs `body` in one transaction: all of it commits, or none of it does.
     /// Callers serialize writes (the replication layer does), so SQLite's single writer suffices.
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        switch backend {
-        case .sqlite(let file):
-            return try await Self.inTransaction(file.writer.sql(), body)
-        case .postgres(let client):
-            return try await client.withConnection { try await Self.inTransaction($0.sql(), body) }
+        try await Traces.span("transaction", attributes: ["db.system": .string(kind == .sqlite ? "sqlite" : "postgresql")]) { _ in
+            switch backend {
+            case .sqlite(let file):
+                return try await Self.inTransaction(file.writer.sql(), body)
+            case .postgres(let client):
+                return try await client.withConnection { try await Self.inTransaction($0.sql(), body) }
+            }
         }
     }
 

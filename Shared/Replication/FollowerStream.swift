@@ -1,6 +1,7 @@
 import BazarModels
 import BazarService
 import Logging
+import Tracing
 
 /// The leader's ordered stream of log entries to one follower. Entries go out in batches, one
 /// batch in flight at a time, so a follower sees them in sequence order; an empty batch is a
@@ -28,6 +29,9 @@ actor FollowerStream {
     let shownPoint: CommitPoint?
 
     private var pending: [ReplicationEntry] = []
+    /// The client requests that pending entries serve, by sequence number: a push carrying them
+    /// names them, and is a span of the first one's trace, linked to the others'.
+    private var pendingOrigins: [Int64: WriteOrigin] = [:]
     /// How far the follower's log reaches, as it last said; -1 until it has said.
     private var acknowledged: Int64 = -1
     private var acknowledgedTerm: Int64?
@@ -84,6 +88,7 @@ actor FollowerStream {
         generation += 1
         inFlight?.cancel()
         pending.removeAll()
+        pendingOrigins.removeAll()
         acknowledged = -1
         acknowledgedTerm = nil
         snapshotNeeded = false
@@ -95,8 +100,11 @@ actor FollowerStream {
         wake()
     }
 
-    func enqueue(_ entries: [ReplicationEntry]) {
-        if isInSync { pending.append(contentsOf: entries) }
+    func enqueue(_ entries: [ReplicationEntry], origins: [Int64: WriteOrigin] = [:]) {
+        if isInSync {
+            pending.append(contentsOf: entries)
+            pendingOrigins.merge(origins) { _, new in new }
+        }
         wake()
     }
 
@@ -219,9 +227,18 @@ actor FollowerStream {
         // Only a batch that reaches the end of what was committed without the follower may let it
         // serve reads again: a full one read from the log may stop short of writes acknowledged
         // while it was out of sync.
+        let origins = entries.compactMap { pendingOrigins[$0.seq] }
+        let requestIDs = origins.compactMap(\.requestID)
         let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
-                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit, committedSeq: commitPoint.seq, shownSeq: shownPoint?.seq)
-        let ack = try await post("/internal/replication/append", batch, timeout: pushTimeout)
+                                     number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit, committedSeq: commitPoint.seq,
+                                     shownSeq: shownPoint?.seq, requestIDs: requestIDs.isEmpty ? nil : requestIDs)
+        let traces = origins.compactMap(\.trace)
+        let ack = try await Traces.span(
+            "replication push", in: traces.first, linking: Array(traces.dropFirst()),
+            attributes: ["bazar.follower": .string(follower.name.description), "bazar.entries": .int64(Int64(entries.count)), "bazar.first_seq": .int64(entries.first?.seq ?? 0)]
+        ) { _ in
+            try await post("/internal/replication/append", batch, timeout: pushTimeout)
+        }
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))
     }
@@ -285,6 +302,7 @@ actor FollowerStream {
         acknowledged = ack.lastSeq
         acknowledgedTerm = ack.lastSeq == sent.lastSeq ? sent.lastTerm : nil
         pending.removeAll { $0.seq <= acknowledged }
+        pendingOrigins = pendingOrigins.filter { $0.key > acknowledged }
         snapshotNeeded = ack.needsSnapshot
         if ack.needsSnapshot || !ack.accepted {
             // The follower says it is behind: it serves no reads, so writes need not wait for it.
@@ -317,6 +335,7 @@ actor FollowerStream {
         guard isInSync else { return }
         isInSync = false
         pending.removeAll()
+        pendingOrigins.removeAll()
         logger.warning("follower dropped from the in-sync set", metadata: ["follower": "\(follower.name)", "reason": "\(reason)"])
         ReplicationMetrics.followerDropped(follower.name.description)
         releaseWaiters(all: true, acknowledged: true)

@@ -4,6 +4,7 @@ import Logging
 import SQLKit
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// A replica's write path. On the leader it commits each write together with its log entry,
 /// hands the entry to every follower's stream and returns only when every in-sync follower has
@@ -197,7 +198,9 @@ public actor Replicator: Service {
                 // hold everything this replica has (else a failover could lose what was answered).
                 guard await majorityHoldsThisLog() else { throw NotLeader() }
             }
-            if let entry { try await acknowledge(entry) }
+            if let entry {
+                try await Traces.span("replicate", attributes: ["bazar.seq": .int64(entry.seq)]) { _ in try await acknowledge(entry) }
+            }
         } catch {
             // Not acknowledged, but a majority may hold it once reachable again, and reads then show
             // it: announced all the same while this replica leads.
@@ -205,7 +208,9 @@ public actor Replicator: Service {
             await announced(entry)
             throw error
         }
-        if entry != nil, let operation = value.operation { await announce?(operation) }
+        if entry != nil, let operation = value.operation, let announce {
+            await Traces.span("announce") { _ in await announce(operation) }
+        }
         await announced(entry)
         // An answer without an entry of its own shows the log's end, which no write may move the
         // commit index to (a group of one has no heartbeats to do it either).
@@ -363,7 +368,9 @@ public actor Replicator: Service {
         }
         if let last = appended.last {
             advance(to: ReplicationLog.Position(seq: last.seq, term: last.term))
-            for stream in streams { await stream.enqueue(appended) }
+            var origins: [Int64: WriteOrigin] = [:]
+            for (write, entry) in zip(writes, entries) where write.origin.isKnown { if let entry { origins[entry.seq] = write.origin } }
+            for stream in streams { await stream.enqueue(appended, origins: origins) }
         }
         for (write, entry) in zip(writes, entries) { write.answer.complete(.success(entry)) }
         if let last = appended.last, last.seq / 1000 > (first - 1) / 1000 {
@@ -589,7 +596,8 @@ public actor Replicator: Service {
                 // Each write's request id, so that one id finds a purchase on every replica it reached.
                 logger.debug("applied entries from the leader", metadata: [
                     "leader": "\(batch.leader)", "first": "\(batch.entries.first!.seq)", "last": "\(last)",
-                    "request_ids": "\(batch.entries.compactMap(\.requestID).joined(separator: ","))",
+                    "request_ids": "\((batch.requestIDs ?? []).joined(separator: ","))",
+                    "write_keys": "\(batch.entries.compactMap(\.requestID).joined(separator: ","))",
                 ])
             }
             if let committed = batch.committedSeq { commitPoint.advance(to: committed) }
@@ -731,13 +739,25 @@ struct QueuedWrite: Sendable {
     /// Whether its writer announces its entry before the shown point may pass it.
     let announced: Bool
     let run: @Sendable (any SQLDatabase, _ seq: Int64, _ term: Int64) async throws -> ReplicationEntry?
+    let origin: WriteOrigin
 
-    init(answer: any WriteAnswer, announced: Bool = false,
+    init(answer: any WriteAnswer, announced: Bool = false, origin: WriteOrigin = .current,
          run: @escaping @Sendable (any SQLDatabase, Int64, Int64) async throws -> ReplicationEntry?) {
         self.answer = answer
         self.announced = announced
+        self.origin = origin
         self.run = run
     }
+}
+
+/// The client request a write serves, as far as the followers' logs and traces care: the push
+/// that carries its entry names the request (`X-Request-ID`) and belongs to its trace.
+struct WriteOrigin: Sendable {
+    var requestID: String?
+    var trace: ServiceContext?
+
+    static var current: WriteOrigin { WriteOrigin(requestID: ClientRequest.id, trace: ServiceContext.current) }
+    var isKnown: Bool { requestID != nil || trace != nil }
 }
 
 /// A log entry as the leader's writers know it: a term's entry, not only a sequence number (an

@@ -10,6 +10,7 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Tracing
 
 /// The one HTTP client a service uses to talk to other services (AsyncHTTPClient underneath),
 /// with a connection pool sized for fan-out rather than AsyncHTTPClient's small default.
@@ -42,6 +43,9 @@ public struct BackendClient: Service {
         // (a rotation moves on to another replica, the notifier retries within its lease).
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .http1Only
+        // Spans are made in `send`, only for calls that serve a traced request: AsyncHTTPClient's
+        // own would make a trace of every heartbeat and health check.
+        configuration.tracing.tracer = nil
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.owned = true
     }
@@ -85,15 +89,27 @@ public struct BackendClient: Service {
             }
             request.body = .bytes(body)
         }
-        do {
-            let response = try await http.execute(request, timeout: .milliseconds(timeout.milliseconds))
-            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-            return Reply(status: Int(response.status.code), headers: response.headers, body: body)
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            throw Unreachable(url: url, reason: "\(error)")
+        return try await Traces.span("\(method.rawValue) \(Self.path(of: url))", ofKind: .client, attributes: ["url.full": .string(url)]) { span in
+            Traces.inject(into: &request.headers)
+            do {
+                let response = try await http.execute(request, timeout: .milliseconds(timeout.milliseconds))
+                let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+                span?.attributes["http.response.status_code"] = Int(response.status.code)
+                if response.status.code >= 500 { span?.setStatus(.init(code: .error)) }
+                return Reply(status: Int(response.status.code), headers: response.headers, body: body)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                throw Unreachable(url: url, reason: "\(error)")
+            }
         }
+    }
+
+    /// `/books/3` of `http://host:port/books/3?x=1`: a span's name.
+    static func path(of url: String) -> Substring {
+        let afterScheme = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
+        let path = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+        return path.prefix { $0 != "?" }
     }
 
     public func run() async throws {

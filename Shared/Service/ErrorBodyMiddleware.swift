@@ -7,18 +7,35 @@ import Synchronization
 /// Gives every request its `X-Request-ID` (the client's, or a new one), for every back-end call
 /// it makes and its log lines, and echoes it on the answer, errors included (it runs outside
 /// `ErrorBodyMiddleware`).
+/// The id of the client request being served (`X-Request-ID`), for work that outlives its
+/// handler's context: a write that a replica pushes to its followers names the request in their logs.
+public enum ClientRequest {
+    @TaskLocal public static var id: String?
+}
+
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = BazarRequestContext
 
-    public init() {}
+    /// Whether a request id made here is written into the request too, for the server span to
+    /// record (with tracing on).
+    let addsMadeIDToRequest: Bool
+
+    public init(addsMadeIDToRequest: Bool = false) { self.addsMadeIDToRequest = addsMadeIDToRequest }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = request.headers[.xRequestID].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 } ?? RequestIdentifier.make()
+        var request = request
+        let given = request.headers[.xRequestID].flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
+        let requestID = given ?? RequestIdentifier.make()
+        if given == nil, addsMadeIDToRequest {
+            var head = request.head
+            head.headerFields[.xRequestID] = requestID
+            request = Request(head: head, body: request.body)
+        }
         context.requestID = requestID
         // Every line logged about this request carries it (rendered only when a line is written).
         context.logger[metadataKey: "request_id"] = .string(requestID)
-        var response = try await next(request, context)
+        var response = try await ClientRequest.$id.withValue(requestID) { try await next(request, context) }
         response.headers[.xRequestID] = requestID
         return response
     }

@@ -51,6 +51,12 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Connections kept per back-end replica for calls to it. [env: BAZAR_BACKEND_CONNECTIONS, default: 64]")
     public var backendConnections: Int?
 
+    @Option(help: "An OpenTelemetry collector's OTLP/HTTP endpoint to send spans to, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces). [env: BAZAR_OTLP_ENDPOINT, default: none, no spans are made]")
+    public var otlpEndpoint: String?
+
+    @Option(help: "http/protobuf or http/json: how spans are sent. [env: BAZAR_OTLP_PROTOCOL, default: http/protobuf]")
+    public var otlpProtocol: String?
+
     public init() {}
 
     /// The resolved values.
@@ -69,7 +75,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
             maxConnections: try Setting.positiveInt(maxConnections, env: "BAZAR_MAX_CONNECTIONS", default: ServerSettings.defaultMaxConnections),
             backendTimeout: .milliseconds(try Setting.int(backendTimeoutMs, env: "BAZAR_BACKEND_TIMEOUT_MS", default: 2000)),
             requestDeadline: .milliseconds(try Setting.int(requestDeadlineMs, env: "BAZAR_REQUEST_DEADLINE_MS", default: 8000)),
-            backendConnections: try Setting.positiveInt(backendConnections, env: "BAZAR_BACKEND_CONNECTIONS", default: 64))
+            backendConnections: try Setting.positiveInt(backendConnections, env: "BAZAR_BACKEND_CONNECTIONS", default: 64),
+            traceExport: try TraceExport.resolve(endpoint: otlpEndpoint, encoding: otlpProtocol))
     }
 }
 
@@ -89,12 +96,15 @@ public struct ServerSettings: Sendable {
     public var requestDeadline: Duration
     /// Connections kept per back-end host: AsyncHTTPClient's default of 8 caps throughput.
     public var backendConnections: Int
+    /// Where spans go; nil: nowhere, and none is made.
+    public var traceExport: TraceExport?
 
     public static let defaultMaxBodyBytes = 65536
 
     public init(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info, tokens: AccessTokens,
                 maxBodyBytes: Int = defaultMaxBodyBytes, maxURIBytes: Int = 4096, idleTimeout: Duration = .seconds(30), maxConnections: Int = defaultMaxConnections,
-                backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64) {
+                backendTimeout: Duration = .seconds(2), requestDeadline: Duration = .seconds(8), backendConnections: Int = 64,
+                traceExport: TraceExport? = nil) {
         self.host = host
         self.port = port
         self.logLevel = logLevel
@@ -106,6 +116,7 @@ public struct ServerSettings: Sendable {
         self.backendTimeout = backendTimeout
         self.requestDeadline = requestDeadline
         self.backendConnections = backendConnections
+        self.traceExport = traceExport
     }
 }
 

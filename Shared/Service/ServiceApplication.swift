@@ -13,7 +13,8 @@ public enum ServiceApplication {
         let router = Router(context: BazarRequestContext.self)
         // Outermost, so that it counts the status an error was finally answered with.
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: RequestIDMiddleware(addsMadeIDToRequest: settings.traceExport != nil))
+        Traces.add(to: router, export: settings.traceExport)
         router.add(middleware: ErrorBodyMiddleware(known: known))
         router.add(middleware: RequestLimitsMiddleware(maxURIBytes: settings.maxURIBytes, maxBodyBytes: settings.maxBodyBytes))
         router.add(middleware: LogRequestsMiddleware(.debug))

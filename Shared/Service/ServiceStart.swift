@@ -1,19 +1,36 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Hummingbird
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// How a service begins, and why it could not: a port that is taken, a database that will not
 /// open or a setting that cannot work ends the process at once with one line naming it (and a
 /// non-zero status), not a crash later in shutdown.
 public enum ServiceStart {
-    /// Checks the listening address first (before a replica opens its database), then runs `body`
-    /// (build the application and run it); a failure to listen is said in the service's words.
-    public static func run(_ settings: ServerSettings, _ body: () async throws -> Void) async throws {
+    /// Checks the listening address first (before a replica opens its database), then builds the
+    /// application and runs it (beside the span export, when there is one); a failure to listen is
+    /// said in the service's words.
+    /// `replica` names this process among the service's (`catalog-1`; a front end has no name,
+    /// and its spans name it by its address).
+    public static func run(
+        _ settings: ServerSettings, service: String, replica: String?, _ build: () async throws -> some ApplicationProtocol
+    ) async throws {
         do {
             try await checkAddress(host: settings.host, port: settings.port)
-            try await body()
+            // The tracer first: every span the application makes goes to the process's tracer.
+            let logger = ServiceApplication.logger(name: replica ?? service, level: settings.logLevel)
+            let spanExport = try Traces.bootstrap(
+                settings.traceExport, service: service, instance: replica ?? "\(service)@\(settings.host):\(settings.port)", logger: logger)
+            let application = try await build()
+            guard let spanExport else { return try await application.runService() }
+            // Stopped in reverse order: the application first, then the export flushes its spans.
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: spanExport), .init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger))
+            try await group.run()
         } catch let error as IOError where error.isBindFailure {
             throw ConfigurationError(listenFailure(host: settings.host, port: settings.port, errno: error.errnoCode))
         } catch let error as SocketAddressError {

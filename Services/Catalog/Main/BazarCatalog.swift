@@ -17,8 +17,8 @@ struct BazarCatalog: AsyncParsableCommand {
         try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try CatalogConfiguration.resolve(server: server, replica: replica)
-        try await ServiceStart.run(configuration.server) {
-            try await buildCatalogApplication(configuration).runService()
+        try await ServiceStart.run(configuration.server, service: "catalog", replica: configuration.replica.me.description) {
+            try await buildCatalogApplication(configuration)
         }
     }
 }

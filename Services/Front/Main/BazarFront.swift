@@ -16,8 +16,8 @@ struct BazarFront: AsyncParsableCommand {
         try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try front.resolve(server: server)
-        try await ServiceStart.run(configuration.server) {
-            try await buildFrontApplication(configuration).runService()
+        try await ServiceStart.run(configuration.server, service: "front", replica: nil) {
+            try await buildFrontApplication(configuration)
         }
     }
 }

@@ -18,8 +18,8 @@ struct BazarOrder: AsyncParsableCommand {
         try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try order.resolve(server: server, replica: replica)
-        try await ServiceStart.run(configuration.server) {
-            try await buildOrderApplication(configuration).runService()
+        try await ServiceStart.run(configuration.server, service: "order", replica: configuration.replica.me.description) {
+            try await buildOrderApplication(configuration)
         }
     }
 }

@@ -1,0 +1,100 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOHTTP1
+import OTel
+import ServiceLifecycle
+import Tracing
+
+/// Where a service sends its spans: an OpenTelemetry collector's OTLP/HTTP endpoint
+/// (`BAZAR_OTLP_ENDPOINT`). Without one, no span is made at all.
+public struct TraceExport: Sendable, Equatable {
+    public enum Encoding: String, Sendable, CaseIterable {
+        case protobuf = "http/protobuf"
+        case json = "http/json"
+    }
+
+    /// The collector's base URL, e.g. `http://127.0.0.1:4318`; spans go to its `/v1/traces`.
+    public var endpoint: String
+    public var encoding: Encoding
+
+    public init(endpoint: String, encoding: Encoding = .protobuf) {
+        self.endpoint = endpoint
+        self.encoding = encoding
+    }
+
+    /// Where spans are posted, as OpenTelemetry's `OTEL_EXPORTER_OTLP_ENDPOINT` would make it.
+    public var tracesURL: String { endpoint.hasSuffix("/") ? endpoint + "v1/traces" : endpoint + "/v1/traces" }
+
+    static func resolve(endpoint: String?, encoding: String?) throws -> TraceExport? {
+        guard let endpoint = Setting.optionalString(endpoint, env: "BAZAR_OTLP_ENDPOINT"), !endpoint.isEmpty else { return nil }
+        guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+            throw ConfigurationError("BAZAR_OTLP_ENDPOINT '\(endpoint)' is not an http:// or https:// URL (an OTLP/HTTP collector, e.g. http://127.0.0.1:4318)")
+        }
+        let text = Setting.string(encoding, env: "BAZAR_OTLP_PROTOCOL", default: Encoding.protobuf.rawValue)
+        guard let encoding = Encoding(rawValue: text.lowercased()) else {
+            throw ConfigurationError("BAZAR_OTLP_PROTOCOL '\(text)' is not one of \(Encoding.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return TraceExport(endpoint: endpoint, encoding: encoding)
+    }
+}
+
+/// Spans around Bazar's own work (back-end calls, store transactions, replication), each a child
+/// of the span of the request it serves. Work that serves no traced request (heartbeats, health
+/// checks, elections) makes none: each would be a trace of its own, many a second. With tracing
+/// off no request has a span, so all this costs one task-local lookup.
+public enum Traces {
+    /// Makes OpenTelemetry's tracer the process's (swift-otel, spans only: logs and metrics have
+    /// their own ways out) and returns the service that sends spans in batches and flushes them at
+    /// shutdown; nil, and nothing bootstrapped, without an export.
+    public static func bootstrap(_ export: TraceExport?, service: String, instance: String, logger: Logger) throws -> (any Service)? {
+        guard let export else { return nil }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = "bazar-\(service)"
+        configuration.resourceAttributes = ["service.instance.id": instance]
+        configuration.diagnosticLogger = .custom(logger)
+        configuration.diagnosticLogLevel = .warning
+        configuration.logs.enabled = false
+        configuration.metrics.enabled = false
+        configuration.traces.otlpExporter.endpoint = export.tracesURL
+        configuration.traces.otlpExporter.protocol = export.encoding == .json ? .httpJSON : .httpProtobuf
+        let backend = try OTel.makeTracingBackend(configuration: configuration)
+        InstrumentationSystem.bootstrap(backend.factory)
+        logger.info("sending spans", metadata: ["endpoint": "\(export.tracesURL)", "protocol": "\(export.encoding.rawValue)"])
+        return backend.service
+    }
+
+    /// Runs `body` in a span named `name`, a child of `parent` (the current request's span by
+    /// default) linked to `others`; without a parent, runs it without a span.
+    public static func span<T>(
+        _ name: String, ofKind kind: SpanKind = .internal, in parent: ServiceContext? = ServiceContext.current,
+        linking others: [ServiceContext] = [], attributes: SpanAttributes = [:],
+        isolation: isolated (any Actor)? = #isolation, _ body: ((any Span)?) async throws -> T
+    ) async rethrows -> T {
+        guard let parent else { return try await body(nil) }
+        return try await withSpan(name, context: parent, ofKind: kind, isolation: isolation) { span in
+            if !attributes.isEmpty { span.attributes = attributes }
+            for other in others { span.addLink(SpanLink(context: other, attributes: [:])) }
+            return try await body(span)
+        }
+    }
+
+    /// The current span's `traceparent` (W3C trace context) in `headers`, for the service called.
+    static func inject(into headers: inout HTTPHeaders) {
+        guard let context = ServiceContext.current else { return }
+        InstrumentationSystem.instrument.inject(context, into: &headers, using: HeadersInjector())
+    }
+
+    struct HeadersInjector: Injector {
+        func inject(_ value: String, forKey key: String, into headers: inout HTTPHeaders) {
+            headers.replaceOrAdd(name: key, value: value)
+        }
+    }
+
+    /// Hummingbird's server span for each request, with the request id among its attributes, when
+    /// spans are sent anywhere.
+    static func add(to router: Router<BazarRequestContext>, export: TraceExport?) {
+        guard export != nil else { return }
+        router.add(middleware: TracingMiddleware<BazarRequestContext>(recordingHeaders: [.xRequestID]))
+    }
+}
