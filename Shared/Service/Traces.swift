@@ -91,10 +91,32 @@ public enum Traces {
         }
     }
 
-    /// Hummingbird's server span for each request, with the request id among its attributes, when
-    /// spans are sent anywhere.
+    /// A server span for each request that belongs to a trace, when spans are sent anywhere.
     static func add(to router: Router<BazarRequestContext>, export: TraceExport?) {
         guard export != nil else { return }
-        router.add(middleware: TracingMiddleware<BazarRequestContext>(recordingHeaders: [.xRequestID]))
+        router.add(middleware: RequestSpans())
     }
+}
+
+/// Hummingbird's server span, with the request id among its attributes, for a request that
+/// continues its caller's trace (`traceparent`) or starts one: a request of the public or admin
+/// API. Health checks, scrapes, status polls and the replicas' own traffic (heartbeats, votes,
+/// subscriptions) start none: each would be a trace of its own, several a second.
+struct RequestSpans: RouterMiddleware {
+    typealias Context = BazarRequestContext
+    let spans = TracingMiddleware<BazarRequestContext>(recordingHeaders: [.xRequestID])
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.headers[.traceparent] != nil || Self.startsTrace(request.uri.path) else { return try await next(request, context) }
+        return try await spans.handle(request, context: context, next: next)
+    }
+
+    static func startsTrace(_ path: String) -> Bool {
+        !(path.hasPrefix("/internal/") || path.hasPrefix("/replication/") || ["/health", "/ready", "/metrics", "/status"].contains(path))
+    }
+}
+
+extension HTTPField.Name {
+    /// W3C trace context: the caller's trace and span.
+    static let traceparent = Self("traceparent")!
 }

@@ -30,6 +30,12 @@ struct TracingTests {
                     return trace?.isWhole == true && trace?.reachesFollowers == true
                 }
                 #expect(await collector.undecodableRequests() == 0)
+                // Only requests of the API start traces: no heartbeat, health check or vote does.
+                let roots = await collector.received().filter { $0.parentSpanID == nil }
+                let operational = ["/health", "/ready", "/metrics", "/status", "/replication/status"]
+                #expect(roots.allSatisfy { $0.service == "bazar-front" && $0.kind == .server && !$0.name.hasPrefix("/internal/") && !operational.contains($0.name) },
+                        "\(roots.map { "\($0.name) at \($0.instance)" })")
+                #expect(Set(roots.map(\.name)).isSuperset(of: ["/books/{id}", "/purchase/{id}"]))
                 guard let trace else { return }
                 print(trace.tree)
                 #expect(trace.services == ["bazar-front", "bazar-order", "bazar-catalog"])

@@ -30,4 +30,12 @@ struct TraceSettingsTests {
         #expect(BackendClient.path(of: "http://127.0.0.1:8081/books/3?x=1") == "/books/3")
         #expect(BackendClient.path(of: "http://127.0.0.1:8081") == "/")
     }
+
+    @Test("requests of the API start traces; health checks, scrapes, status polls and replication traffic start none")
+    func startsTrace() {
+        #expect(RequestSpans.startsTrace("/purchase/3") && RequestSpans.startsTrace("/books/3") && RequestSpans.startsTrace("/orders"))
+        for path in ["/health", "/ready", "/metrics", "/status", "/replication/status", "/internal/replication/append", "/internal/subscriptions"] {
+            #expect(!RequestSpans.startsTrace(path), "\(path)")
+        }
+    }
 }
