@@ -115,10 +115,15 @@ struct Bench: AsyncParsableCommand {
             do {
                 try await cluster.startAll()
                 try await cluster.waitUntilReady(timeout: .seconds(60))
-                // Enough stock that purchases never run out during the run.
+                // Enough stock that purchases never run out during the run (an admin write: the
+                // token the cluster was given, or the one it made on start).
+                let token = try layout.environment["BAZAR_ADMIN_TOKEN"]
+                    ?? String(contentsOf: LocalSecrets.ensure("admin-token", in: layout.dataDirectory), encoding: .utf8)
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
                 for book in 1...7 {
                     let reply = try await BackendClient.shared.send(
-                        .PATCH, layout.url(of: "front") + "/books/\(book)", body: .init(string: #"{"quantity": 1000000}"#), timeout: .seconds(10))
+                        .PATCH, layout.url(of: "front") + "/books/\(book)", body: .init(string: #"{"quantity": 1000000}"#),
+                        headers: [("Authorization", "Bearer \(token)")], timeout: .seconds(10))
                     guard reply.isSuccess else { throw LoadError("setting the stock of book \(book) answered \(reply.status)") }
                 }
                 let report = try await LoadRunner.run(plan) { say($0) }
