@@ -107,9 +107,10 @@ public struct BackendClient: Service {
 
     /// `/books/3` of `http://host:port/books/3?x=1`: a span's name.
     static func path(of url: String) -> Substring {
-        let afterScheme = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
-        let path = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
-        return path.prefix { $0 != "?" }
+        // Split by hand: `range(of:)` is full Foundation's, which the front end does not link.
+        let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        let path = parts.count == 4 && parts[0].hasSuffix(":") && parts[1].isEmpty ? "/" + parts[3] : "/"
+        return path[...].prefix { $0 != "?" }
     }
 
     public func run() async throws {
