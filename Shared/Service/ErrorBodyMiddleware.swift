@@ -4,15 +4,15 @@ import Hummingbird
 import Logging
 import Synchronization
 
-/// Gives every request its `X-Request-ID` (the client's, or a new one), for every back-end call
-/// it makes and its log lines, and echoes it on the answer, errors included (it runs outside
-/// `ErrorBodyMiddleware`).
 /// The id of the client request being served (`X-Request-ID`), for work that outlives its
 /// handler's context: a write that a replica pushes to its followers names the request in their logs.
 public enum ClientRequest {
     @TaskLocal public static var id: String?
 }
 
+/// Gives every request its `X-Request-ID` (the client's, or a new one), for every back-end call
+/// it makes and its log lines, and echoes it on the answer, errors included (it runs outside
+/// `ErrorBodyMiddleware`).
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = BazarRequestContext
 

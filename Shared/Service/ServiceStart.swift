@@ -13,6 +13,7 @@ public enum ServiceStart {
     /// Checks the listening address first (before a replica opens its database), then builds the
     /// application and runs it (beside the span export, when there is one); a failure to listen is
     /// said in the service's words.
+    ///
     /// `replica` names this process among the service's (`catalog-1`; a front end has no name,
     /// and its spans name it by its address).
     public static func run(
