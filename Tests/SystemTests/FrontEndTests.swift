@@ -203,16 +203,31 @@ struct FrontEndTests {
             // and 72 of 300 reads went to the slowed replica in a run that took five times as long).
             proxies["catalog-2"]!.setDelay(Self.slowdown)
             _ = try await Self.readsServed(bazar, 50)  // the average catches up with the change
-            let slowed = try await Self.readsServed(bazar, 300)
             // Round-robin would send it 150 of 300; least-latency only its probes, about 15.
+            let slowed = try await Self.someWindow(bazar) { $0["catalog-2", default: 0] <= 45 && $0["catalog-2", default: 0] >= 1 }
             #expect(slowed["catalog-2", default: 0] <= 45 && slowed["catalog-2", default: 0] >= 1, "\(slowed)")
             // catalog-2 recovers and catalog-1 slows down: the load moves back to catalog-2.
             proxies["catalog-2"]!.setDelay(.zero)
             proxies["catalog-1"]!.setDelay(Self.slowdown)
             _ = try await Self.readsServed(bazar, 100)
-            let moved = try await Self.readsServed(bazar, 300)
+            let moved = try await Self.someWindow(bazar) { $0["catalog-2", default: 0] >= 240 }
             #expect(moved["catalog-2", default: 0] >= 240, "\(moved)")
         }
+    }
+
+    /// Windows of 300 reads until one satisfies `holds`, three at most; the last one. One slow or
+    /// failed answer of the fast replica on a loaded machine (a failure counts as a whole attempt
+    /// timeout, 2 s) lifts its average far above the slow one's, and only probes (5 % of calls)
+    /// bring it back down: the next hundred or so reads go to the slow replica, which is the
+    /// policy at work (CI saw 139 of 300 once). A policy that ignores latency fails every window.
+    static func someWindow(_ bazar: SystemCluster, _ holds: ([String: Int]) -> Bool) async throws -> [String: Int] {
+        var window: [String: Int] = [:]
+        for attempt in 1...3 {
+            window = try await readsServed(bazar, 300)
+            if holds(window) { break }
+            print("least-latency window \(attempt) of 3 missed: \(window)")
+        }
+        return window
     }
 
     /// Sequential uncached reads of the seven books: how many each replica served.
