@@ -302,7 +302,7 @@ actor FollowerStream {
         acknowledged = ack.lastSeq
         acknowledgedTerm = ack.lastSeq == sent.lastSeq ? sent.lastTerm : nil
         pending.removeAll { $0.seq <= acknowledged }
-        pendingOrigins = pendingOrigins.filter { $0.key > acknowledged }
+        if !pendingOrigins.isEmpty { pendingOrigins = pendingOrigins.filter { $0.key > acknowledged } }
         snapshotNeeded = ack.needsSnapshot
         if ack.needsSnapshot || !ack.accepted {
             // The follower says it is behind: it serves no reads, so writes need not wait for it.

@@ -65,14 +65,17 @@ public enum Traces {
     }
 
     /// Runs `body` in a span named `name`, a child of `parent` (the current request's span by
-    /// default) linked to `others`; without a parent, runs it without a span.
+    /// default) linked to `others`; without a parent, runs it without a span. The name and the
+    /// attributes are made only for a span: with tracing off, a back-end call or a transaction
+    /// pays for neither.
     public static func span<T>(
-        _ name: String, ofKind kind: SpanKind = .internal, in parent: ServiceContext? = ServiceContext.current,
-        linking others: [ServiceContext] = [], attributes: SpanAttributes = [:],
+        _ name: @autoclosure () -> String, ofKind kind: SpanKind = .internal, in parent: ServiceContext? = ServiceContext.current,
+        linking others: [ServiceContext] = [], attributes: @autoclosure () -> SpanAttributes = [:],
         isolation: isolated (any Actor)? = #isolation, _ body: ((any Span)?) async throws -> T
     ) async rethrows -> T {
         guard let parent else { return try await body(nil) }
-        return try await withSpan(name, context: parent, ofKind: kind, isolation: isolation) { span in
+        return try await withSpan(name(), context: parent, ofKind: kind, isolation: isolation) { span in
+            let attributes = attributes()
             if !attributes.isEmpty { span.attributes = attributes }
             for other in others { span.addLink(SpanLink(context: other, attributes: [:])) }
             return try await body(span)
