@@ -36,6 +36,7 @@ public struct LeaderForwarding: Sendable {
         // ignored, and none waits longer than the request deadline.)
         let callerWaits = request.headers[.xBazarTimeoutMs].flatMap(Int64.init).flatMap { $0 > 0 ? Duration.milliseconds($0) : nil }
             .map { min($0, longest) }
+        ReplicationMetrics.writesForwarded.increment()
         let reply: BackendClient.Reply
         do {
             reply = try await client.send(

@@ -8,6 +8,11 @@ import Prometheus
 enum ReplicationMetrics {
     static let registry = ServiceMetrics.registry
 
+    /// Made once: a follower may forward many writes (callers that do not yet know the leader).
+    static let writesForwarded = registry.makeCounter(
+        name: "bazar_replication_writes_forwarded_total",
+        help: "Writes this replica received as a follower and sent on to its leader (callers send writes to the replica that answered their last one, so these are few).")
+
     static func tookOver() {
         registry.makeCounter(name: "bazar_replication_takeovers_total", help: "Times this replica became the leader of its group.").increment()
     }

@@ -5,7 +5,9 @@ import Synchronization
 /// Spreads calls over the replicas of a service by a `BalancingPolicy`, over those that are up.
 /// A call moves on to the next replica when one gives no answer or answers 503 (it is
 /// down, catching up, or its service is changing leader), and keeps going round, with a short
-/// pause between rounds, until its deadline.
+/// pause between rounds, until its deadline. A write goes first to the replica that answered the
+/// last one (`X-Served-By`: the leader, itself or through a follower that forwarded it), since any
+/// other replica would only forward it there: a hint, never a rule, so a stale one costs a hop.
 public final class ReplicaRotation: Sendable {
     public let replicas: [ReplicaEndpoint]
     public let policy: BalancingPolicy
@@ -16,6 +18,8 @@ public final class ReplicaRotation: Sendable {
     public let healthChecked: Bool
     private let next = Mutex<UInt64>(0)
     private let down: Mutex<Set<ReplicaName>>
+    /// The replica that answered the last write: the leader, as far as this caller knows.
+    private let lastWriter = Mutex<ReplicaName?>(nil)
     /// Each replica's call metrics, made once: a call only bumps them.
     private let metrics: [ReplicaName: CallMetrics]
 
@@ -36,11 +40,22 @@ public final class ReplicaRotation: Sendable {
     /// The replicas to try, in the order the policy prefers. With health checks, those marked
     /// down are left out while another is up (checks lag behind a recovery, so with every replica
     /// down all are tried); without, they go last, so that a call finds out when they recover.
-    public func turnOrder() -> [ReplicaEndpoint] {
+    /// `write`: the replica that answered the last write goes first.
+    public func turnOrder(write: Bool = false) -> [ReplicaEndpoint] {
         let down = self.down.withLock { $0 }
         let up = replicas.filter { !down.contains($0.name) }
-        if healthChecked { return preferred(up.isEmpty ? replicas : up) }
-        return preferred(up) + replicas.filter { down.contains($0.name) }
+        var order = healthChecked ? preferred(up.isEmpty ? replicas : up) : preferred(up) + replicas.filter { down.contains($0.name) }
+        if write, let writer = lastWriter.withLock({ $0 }), let index = order.firstIndex(where: { $0.name == writer }), index > 0 {
+            order.insert(order.remove(at: index), at: 0)
+        }
+        return order
+    }
+
+    /// The replica a write's answer names as the one that made it, if it is one of these.
+    private func noteWriter(of reply: BackendClient.Reply) {
+        guard let servedBy = reply.headers.first(name: "X-Served-By"),
+              let writer = replicas.first(where: { $0.name.description == servedBy })?.name else { return }
+        lastWriter.withLock { $0 = writer }
     }
 
     /// Only least-latency reads the response times; the others need not keep them.
@@ -84,16 +99,17 @@ public final class ReplicaRotation: Sendable {
     /// passes: then 503 `unavailable`. `attempt` gets the time left for its own call: `perAttempt`
     /// at first, twice as long after each attempt that timed out. A service slowed down by load
     /// then gets the time its work takes instead of more retries than it can take; one that is
-    /// down still fails over at once (it refuses the connection).
+    /// down still fails over at once (it refuses the connection). `write`: the call is one that
+    /// only the leader makes (followers forward it), so it goes first where the last one was made.
     public func call(
-        service: String, deadline: Duration, perAttempt: Duration,
+        service: String, deadline: Duration, perAttempt: Duration, write: Bool = false,
         _ attempt: (ReplicaEndpoint, Duration) async throws -> BackendClient.Reply
     ) async throws -> (reply: BackendClient.Reply, replica: ReplicaEndpoint) {
         let end = ContinuousClock.now + deadline
         var pause = Duration.milliseconds(50)
         var patience = perAttempt
         while true {
-            for replica in turnOrder() {
+            for replica in turnOrder(write: write) {
                 let left = end - .now
                 guard left > .zero else { break }
                 let started = ContinuousClock.now
@@ -106,6 +122,7 @@ public final class ReplicaRotation: Sendable {
                         counted?.answered.increment()
                         counted?.duration.record(ContinuousClock.now - started)
                         markUp(replica.name)
+                        if write { noteWriter(of: reply) }
                         return (reply, replica)
                     }
                     // Not serving: count it as slow as a timeout, so least-latency turns away.

@@ -26,6 +26,30 @@ struct PurchaseTests {
         }
     }
 
+    @Test("once a caller has seen a write answered, its writes go to the leader directly: followers forward none")
+    func writesReachLeaders() async throws {
+        try await SystemCluster.with { bazar in
+            func forwarded() async throws -> Double {
+                var total = 0.0
+                for replica in bazar.replicas(of: "catalog") + bazar.replicas(of: "order") {
+                    let metrics = try Exposition(try await bazar.call(.GET, bazar.url(replica) + "/metrics").text)
+                    total += metrics.value("bazar_replication_writes_forwarded_total") ?? 0
+                }
+                return total
+            }
+            // The first purchase and restock show the front end and the order leader who leads.
+            #expect(try await bazar.call(.POST, bazar.front + "/purchase/3").status == 200)
+            #expect(try await bazar.call(.POST, bazar.front + "/books/3/restock", json: #"{"count": 1}"#, admin: true).status == 200)
+            let before = try await forwarded()
+            // Round robin over two replicas would send every other one of these to a follower.
+            for _ in 0..<6 {
+                #expect(try await bazar.call(.POST, bazar.front + "/purchase/3").status == 200)
+                #expect(try await bazar.call(.POST, bazar.front + "/books/3/restock", json: #"{"count": 1}"#, admin: true).status == 200)
+            }
+            #expect(try await forwarded() == before)
+        }
+    }
+
     @Test("the same Idempotency-Key buys once and answers the first order", arguments: [1, 8])
     func idempotentPurchase(concurrentRepeats: Int) async throws {
         try await SystemCluster.with { bazar in

@@ -1,5 +1,6 @@
 import BazarModels
-import BazarService
+@testable import BazarService
+import Hummingbird
 import Testing
 
 @Suite("Balancing policies")
@@ -67,5 +68,26 @@ struct BalancingTests {
         #expect(times.average(name) == 10)
         for _ in 0..<20 { times.record(name, .milliseconds(100)) }
         #expect(abs((times.average(name) ?? 0) - 100) < 2)
+    }
+
+    @Test("a write goes first to the replica that made the last one; reads keep the policy's order")
+    func writesToLastWriter() async throws {
+        let rotation = ReplicaRotation(replicas, policy: .roundRobin, healthChecked: true)
+        for replica in replicas { rotation.markUp(replica.name) }
+        // A follower (catalog-1 comes first in the turn) forwards the write; the answer names catalog-3.
+        let (_, first) = try await rotation.call(service: "catalog", deadline: .seconds(1), perAttempt: .seconds(1), write: true) { _, _ in
+            BackendClient.Reply(status: 200, headers: ["X-Served-By": "catalog-3"], body: ByteBuffer())
+        }
+        #expect(first.name.description == "catalog-1")
+        for _ in 0..<6 { #expect(rotation.turnOrder(write: true).first?.name.description == "catalog-3") }
+        #expect(Set((0..<6).map { _ in rotation.turnOrder().first!.name.description }).count == 3)
+        // A hint for a replica that is down gives way; an answer naming no replica of this service changes nothing.
+        rotation.markDown(replicas[2].name)
+        #expect(rotation.turnOrder(write: true).first?.name.description != "catalog-3")
+        rotation.markUp(replicas[2].name)
+        _ = try await rotation.call(service: "catalog", deadline: .seconds(1), perAttempt: .seconds(1), write: true) { _, _ in
+            BackendClient.Reply(status: 409, headers: ["X-Served-By": "order-1"], body: ByteBuffer())
+        }
+        #expect(rotation.turnOrder(write: true).first?.name.description == "catalog-3")
     }
 }

@@ -95,7 +95,7 @@ struct FrontController: Sendable {
         // The request id makes the purchase at-most-once across retries (G5).
         let requestID = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
         let body = try JSONResponse.encode(CreateOrderRequest(bookID: id, requestID: requestID))
-        return try await relay(orders, service: "order", context: context) { order, timeout in
+        return try await relay(orders, service: "order", context: context, write: true) { order, timeout in
             try await client.send(.POST, order.url + "/orders", body: body, headers: forwarded(context), timeout: timeout)
         }
     }
@@ -166,12 +166,13 @@ struct FrontController: Sendable {
     }
 
     /// Sends a call to a replica in turn and relays its answer, success or contract error.
+    /// `write`: to the service's leader first, as far as the front end knows it.
     func relay(
-        _ rotation: ReplicaRotation, service: String, context: BazarRequestContext,
+        _ rotation: ReplicaRotation, service: String, context: BazarRequestContext, write: Bool = false,
         _ call: (ReplicaEndpoint, Duration) async throws -> BackendClient.Reply
     ) async throws -> Response {
         let (reply, replica) = try await rotation.call(
-            service: service, deadline: settings.requestDeadline, perAttempt: settings.backendTimeout, call)
+            service: service, deadline: settings.requestDeadline, perAttempt: settings.backendTimeout, write: write, call)
         guard reply.isSuccess else { throw BackendAnswer.error(from: reply) }
         var headers: HTTPFields = [.xServedBy: replica.name.description]
         if let version = reply.headers.first(name: "X-Book-Version") { headers[.xBookVersion] = version }
@@ -186,7 +187,7 @@ struct FrontController: Sendable {
         let key = request.headers[.idempotencyKey].flatMap { $0.isEmpty ? nil : $0 } ?? RequestIdentifier.make()
         let headers = forwarded(context, authorization: request.headers[.authorization]) + [("Idempotency-Key", key)]
         let method = HTTPMethod(rawValue: request.method.rawValue)
-        return try await relay(catalogs, service: "catalog", context: context) { catalog, timeout in
+        return try await relay(catalogs, service: "catalog", context: context, write: true) { catalog, timeout in
             try await client.send(method, catalog.url + path, body: body, headers: headers, timeout: timeout)
         }
     }

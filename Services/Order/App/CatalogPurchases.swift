@@ -10,7 +10,7 @@ struct CatalogPurchases: Sendable {
 
     func take(bookID: Int, requestID: String, traceID: String) async throws -> PurchaseReceipt {
         let body = try JSONResponse.encode(PurchaseRequest(requestID: requestID))
-        let (reply, _) = try await catalogs.call(service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout) { catalog, timeout in
+        let (reply, _) = try await catalogs.call(service: "catalog", deadline: settings.requestDeadline, perAttempt: settings.backendTimeout, write: true) { catalog, timeout in
             try await client.send(.POST, "\(catalog.url)/books/\(bookID)/purchase", body: body,
                                   headers: [("X-Request-ID", traceID)], timeout: timeout)
         }
