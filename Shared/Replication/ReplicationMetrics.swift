@@ -14,34 +14,28 @@ enum ReplicationMetrics {
         help: "Writes this replica received as a follower and sent on to its leader (callers send writes to the replica that answered their last one, so these are few).")
 
     static func tookOver() {
-        registry.makeCounter(name: "bazar_replication_takeovers_total", help: "Times this replica became the leader of its group.").increment()
+        count("bazar_replication_takeovers_total", help: "Times this replica became the leader of its group.")
     }
 
     static func snapshotInstalled() {
-        registry.makeCounter(
-            name: "bazar_replication_snapshots_installed_total",
-            help: "Times this replica replaced its state by its leader's snapshot (its log had taken another path, or lay before the leader's compacted log)."
-        ).increment()
+        count("bazar_replication_snapshots_installed_total",
+              help: "Times this replica replaced its state by its leader's snapshot (its log had taken another path, or lay before the leader's compacted log).")
     }
 
     static func snapshotSent(to follower: String) {
-        registry.makeCounter(
-            name: "bazar_replication_snapshots_sent_total", labels: [("follower", follower)],
-            help: "Snapshots this leader sent to a follower."
-        ).increment()
+        count("bazar_replication_snapshots_sent_total", follower: follower, help: "Snapshots this leader sent to a follower.")
     }
 
     static func followerDropped(_ follower: String) {
-        registry.makeCounter(
-            name: "bazar_replication_followers_dropped_total", labels: [("follower", follower)],
-            help: "Times this leader dropped a follower from the in-sync set (no answer for a lease, or behind): writes stop waiting for it."
-        ).increment()
+        count("bazar_replication_followers_dropped_total", follower: follower,
+              help: "Times this leader dropped a follower from the in-sync set (no answer for a lease, or behind): writes stop waiting for it.")
     }
 
     static func followerCaughtUp(_ follower: String) {
-        registry.makeCounter(
-            name: "bazar_replication_catch_ups_total", labels: [("follower", follower)],
-            help: "Times a follower of this leader caught up and was counted in sync again."
-        ).increment()
+        count("bazar_replication_catch_ups_total", follower: follower, help: "Times a follower of this leader caught up and was counted in sync again.")
+    }
+
+    private static func count(_ name: String, follower: String? = nil, help: String) {
+        registry.makeCounter(name: name, labels: follower.map { [("follower", $0)] } ?? [], help: help).increment()
     }
 }

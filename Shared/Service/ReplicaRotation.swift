@@ -45,7 +45,9 @@ public final class ReplicaRotation: Sendable {
         let down = self.down.withLock { $0 }
         let up = replicas.filter { !down.contains($0.name) }
         var order = healthChecked ? preferred(up.isEmpty ? replicas : up) : preferred(up) + replicas.filter { down.contains($0.name) }
-        if write, let writer = lastWriter.withLock({ $0 }), let index = order.firstIndex(where: { $0.name == writer }), index > 0 {
+        // Not one marked down: a paused leader would cost every round a timeout.
+        if write, let writer = lastWriter.withLock({ $0 }), !down.contains(writer),
+           let index = order.firstIndex(where: { $0.name == writer }), index > 0 {
             order.insert(order.remove(at: index), at: 0)
         }
         return order

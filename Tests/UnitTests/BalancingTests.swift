@@ -89,5 +89,13 @@ struct BalancingTests {
             BackendClient.Reply(status: 409, headers: ["X-Served-By": "order-1"], body: ByteBuffer())
         }
         #expect(rotation.turnOrder(write: true).first?.name.description == "catalog-3")
+        // Without health checks a replica marked down is still tried, but last, hint or not.
+        let unchecked = ReplicaRotation(replicas)
+        _ = try await unchecked.call(service: "catalog", deadline: .seconds(1), perAttempt: .seconds(1), write: true) { _, _ in
+            BackendClient.Reply(status: 200, headers: ["X-Served-By": "catalog-2"], body: ByteBuffer())
+        }
+        #expect(unchecked.turnOrder(write: true).first?.name.description == "catalog-2")
+        unchecked.markDown(replicas[1].name)
+        #expect(unchecked.turnOrder(write: true).last?.name.description == "catalog-2")
     }
 }
