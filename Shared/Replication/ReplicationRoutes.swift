@@ -18,7 +18,7 @@ public struct ReplicationRoutes: Sendable {
     /// Pushes from the leader and votes among replicas. A batch or a snapshot may be far larger
     /// than a client's body: each route reads up to its own limit.
     public var internalRoutes: RouteTable<BazarRequestContext> {
-        RouteTable()
+        RouteTable(startsTraces: false)
             .add(middleware: BodyLimit(bytes: 4096))
             .post("/internal/replication/vote", use: vote)
             .add(middleware: BodyLimit(bytes: 64 * 1024 * 1024))
@@ -28,7 +28,7 @@ public struct ReplicationRoutes: Sendable {
     }
 
     public var operationalRoutes: RouteTable<BazarRequestContext> {
-        let routes = RouteTable<BazarRequestContext>()
+        let routes = RouteTable<BazarRequestContext>(startsTraces: false)
             .get("/replication/status") { _, _ in try await status() }
             .get("/health") { _, _ in Liveness.current }
             .get("/ready", use: ready)

@@ -39,8 +39,12 @@ public final class KnownPaths: Sendable {
 public final class RouteTable<Context: RequestContext> {
     public let collection = RouteCollection(context: Context.self)
     public private(set) var endpoints: [(path: String, method: HTTPRequest.Method)] = []
+    /// Whether a request here starts a trace of its own (with tracing on). False for the replicas'
+    /// own traffic and the operational routes: they only continue a caller's trace, or each
+    /// heartbeat, health check and scrape would be a trace, several a second.
+    public let startsTraces: Bool
 
-    public init() {}
+    public init(startsTraces: Bool = true) { self.startsTraces = startsTraces }
 
     @discardableResult
     public func on(
@@ -84,11 +88,16 @@ public final class RouteTable<Context: RequestContext> {
 public struct ServiceRouter<Context: RequestContext> {
     public let router: Router<Context>
     let known: KnownPaths
+    /// The routes of tables that start no trace (`RouteTable.startsTraces`).
+    let untraced: KnownPaths
 
     public func add(_ tables: RouteTable<Context>...) {
         for table in tables {
             router.addRoutes(table.collection)
-            for endpoint in table.endpoints { known.add(endpoint.path, method: endpoint.method) }
+            for endpoint in table.endpoints {
+                known.add(endpoint.path, method: endpoint.method)
+                if !table.startsTraces { untraced.add(endpoint.path, method: endpoint.method) }
+            }
         }
     }
 }

@@ -10,15 +10,16 @@ import ServiceLifecycle
 public enum ServiceApplication {
     public static func makeRouter(settings: ServerSettings) -> ServiceRouter<BazarRequestContext> {
         let known = KnownPaths()
+        let untraced = KnownPaths()
         let router = Router(context: BazarRequestContext.self)
         // Outermost, so that it counts the status an error was finally answered with.
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestIDMiddleware(addsMadeIDToRequest: settings.traceExport != nil))
-        Traces.add(to: router, export: settings.traceExport)
+        Traces.add(to: router, export: settings.traceExport, untraced: untraced)
         router.add(middleware: ErrorBodyMiddleware(known: known))
         router.add(middleware: RequestLimitsMiddleware(maxURIBytes: settings.maxURIBytes, maxBodyBytes: settings.maxBodyBytes))
         router.add(middleware: LogRequestsMiddleware(.debug))
-        return ServiceRouter(router: router, known: known)
+        return ServiceRouter(router: router, known: known, untraced: untraced)
     }
 
     public static func make(

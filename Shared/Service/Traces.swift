@@ -95,9 +95,9 @@ public enum Traces {
     }
 
     /// A server span for each request that belongs to a trace, when spans are sent anywhere.
-    static func add(to router: Router<BazarRequestContext>, export: TraceExport?) {
+    static func add(to router: Router<BazarRequestContext>, export: TraceExport?, untraced: KnownPaths) {
         guard export != nil else { return }
-        router.add(middleware: RequestSpans())
+        router.add(middleware: RequestSpans(untraced: untraced))
     }
 }
 
@@ -108,14 +108,16 @@ public enum Traces {
 struct RequestSpans: RouterMiddleware {
     typealias Context = BazarRequestContext
     let spans = TracingMiddleware<BazarRequestContext>(recordingHeaders: [.xRequestID])
+    /// The routes whose tables start no trace (`RouteTable.startsTraces`).
+    let untraced: KnownPaths
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.headers[.traceparent] != nil || Self.startsTrace(request.uri.path) else { return try await next(request, context) }
+        guard request.headers[.traceparent] != nil || startsTrace(request) else { return try await next(request, context) }
         return try await spans.handle(request, context: context, next: next)
     }
 
-    static func startsTrace(_ path: String) -> Bool {
-        !(path.hasPrefix("/internal/") || path.hasPrefix("/replication/") || ["/health", "/ready", "/metrics", "/status"].contains(path))
+    func startsTrace(_ request: Request) -> Bool {
+        !(untraced.allowedMethods(request.uri.path)?.contains(request.method.rawValue) ?? false)
     }
 }
 

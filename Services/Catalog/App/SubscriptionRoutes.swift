@@ -12,7 +12,7 @@ struct SubscriptionRoutes: Sendable {
     let tokens: AccessTokens
 
     var internalRoutes: RouteTable<Context> {
-        RouteTable().post("/internal/subscriptions", use: subscribe)
+        RouteTable(startsTraces: false).post("/internal/subscriptions", use: subscribe)
     }
 
     @Sendable func subscribe(_ request: Request, context: Context) async throws -> SubscriptionGrant {

@@ -49,13 +49,13 @@ struct FrontController: Sendable {
 
     /// What catalog leaders call with the internal token: invalidations.
     var internalRoutes: RouteTable<Context> {
-        RouteTable().post("/internal/cache/invalidate", use: invalidate)
+        RouteTable(startsTraces: false).post("/internal/cache/invalidate", use: invalidate)
     }
 
     /// What probes, scrapers and people watching call, open: cache statistics, metrics,
     /// liveness, readiness, the contract and the status page.
     var operationalRoutes: RouteTable<Context> {
-        let routes = RouteTable<Context>()
+        let routes = RouteTable<Context>(startsTraces: false)
             .get("/cache/stats") { _, _ in await cache.currentStats() }
             .get("/status", use: status)
             .get("/health") { _, _ in Liveness.current }
