@@ -17,7 +17,10 @@ public final class ReplicaRotation: Sendable {
     public let probeShare: Double
     public let healthChecked: Bool
     private let next = Mutex<UInt64>(0)
-    private let down: Mutex<Set<ReplicaName>>
+    /// The replicas marked down, with when (or when a write last tried one of them anyway).
+    private let down: Mutex<[ReplicaName: ContinuousClock.Instant]>
+    /// How often a write goes first to the last writer although it is marked down (below).
+    let downWriterRetry: Duration
     /// The replica that answered the last write: the leader, as far as this caller knows.
     private let lastWriter = Mutex<ReplicaName?>(nil)
     /// Each replica's call metrics, made once: a call only bumps them.
@@ -25,12 +28,17 @@ public final class ReplicaRotation: Sendable {
 
     /// `healthChecked`: a health check (`HealthWatch`) keeps the down marks current, and every
     /// replica counts as down until it has seen it.
-    public init(_ replicas: [ReplicaEndpoint], policy: BalancingPolicy = .roundRobin, probeShare: Double = 0.05, healthChecked: Bool = false) {
+    public init(
+        _ replicas: [ReplicaEndpoint], policy: BalancingPolicy = .roundRobin, probeShare: Double = 0.05, healthChecked: Bool = false,
+        downWriterRetry: Duration = .seconds(5)
+    ) {
         self.replicas = replicas
         self.healthChecked = healthChecked
         self.policy = policy
         self.probeShare = probeShare
-        self.down = Mutex(healthChecked ? Set(replicas.map(\.name)) : [])
+        self.downWriterRetry = downWriterRetry
+        let now = ContinuousClock.now
+        self.down = Mutex(healthChecked ? Dictionary(replicas.map { ($0.name, now) }, uniquingKeysWith: { first, _ in first }) : [:])
         self.metrics = Dictionary(replicas.map { ($0.name, CallMetrics($0.name)) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -43,14 +51,26 @@ public final class ReplicaRotation: Sendable {
     /// `write`: the replica that answered the last write goes first.
     public func turnOrder(write: Bool = false) -> [ReplicaEndpoint] {
         let down = self.down.withLock { $0 }
-        let up = replicas.filter { !down.contains($0.name) }
-        var order = healthChecked ? preferred(up.isEmpty ? replicas : up) : preferred(up) + replicas.filter { down.contains($0.name) }
-        // Not one marked down: a paused leader would cost every round a timeout.
-        if write, let writer = lastWriter.withLock({ $0 }), !down.contains(writer),
-           let index = order.firstIndex(where: { $0.name == writer }), index > 0 {
+        let up = replicas.filter { down[$0.name] == nil }
+        var order = healthChecked ? preferred(up.isEmpty ? replicas : up) : preferred(up) + replicas.filter { down[$0.name] != nil }
+        if write, let writer = lastWriter.withLock({ $0 }), let index = order.firstIndex(where: { $0.name == writer }), index > 0,
+           mayGoFirst(writer) {
             order.insert(order.remove(at: index), at: 0)
         }
         return order
+    }
+
+    /// Whether the last writer may go first. One marked down does only once per `downWriterRetry`
+    /// (without health checks nothing else marks it up again): a leader that stalled once and is
+    /// back gets writes directly again, and one still cut off costs a timeout only that often,
+    /// not every write.
+    private func mayGoFirst(_ writer: ReplicaName, now: ContinuousClock.Instant = .now) -> Bool {
+        down.withLock { down in
+            guard let since = down[writer] else { return true }
+            guard now - since >= downWriterRetry else { return false }
+            down[writer] = now
+            return true
+        }
     }
 
     /// The replica a write's answer names as the one that made it, if it is one of these.
@@ -87,14 +107,14 @@ public final class ReplicaRotation: Sendable {
         }
     }
 
-    public func markDown(_ name: ReplicaName) { _ = down.withLock { $0.insert(name) } }
-    public func markUp(_ name: ReplicaName) { _ = down.withLock { $0.remove(name) } }
-    public func isUp(_ name: ReplicaName) -> Bool { !down.withLock { $0.contains(name) } }
+    public func markDown(_ name: ReplicaName) { down.withLock { $0[name] = .now } }
+    public func markUp(_ name: ReplicaName) { _ = down.withLock { $0.removeValue(forKey: name) } }
+    public func isUp(_ name: ReplicaName) -> Bool { down.withLock { $0[name] == nil } }
 
     /// Each replica's name and whether it is in rotation.
     public func states() -> [(name: ReplicaName, up: Bool)] {
         let down = self.down.withLock { $0 }
-        return replicas.map { ($0.name, !down.contains($0.name)) }
+        return replicas.map { ($0.name, down[$0.name] == nil) }
     }
 
     /// Calls replicas in turn until one answers with something other than 503, or `deadline`

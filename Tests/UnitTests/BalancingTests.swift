@@ -89,13 +89,20 @@ struct BalancingTests {
             BackendClient.Reply(status: 409, headers: ["X-Served-By": "order-1"], body: ByteBuffer())
         }
         #expect(rotation.turnOrder(write: true).first?.name.description == "catalog-3")
-        // Without health checks a replica marked down is still tried, but last, hint or not.
-        let unchecked = ReplicaRotation(replicas)
+        // Without health checks a replica marked down is tried last, hint or not, except that the
+        // hint sends one write to it first once per retry interval (nothing else would mark it up).
+        let retry = Duration.seconds(1)
+        let unchecked = ReplicaRotation(replicas, downWriterRetry: retry)
         _ = try await unchecked.call(service: "catalog", deadline: .seconds(1), perAttempt: .seconds(1), write: true) { _, _ in
             BackendClient.Reply(status: 200, headers: ["X-Served-By": "catalog-2"], body: ByteBuffer())
         }
         #expect(unchecked.turnOrder(write: true).first?.name.description == "catalog-2")
+        let markedDown = ContinuousClock.now
         unchecked.markDown(replicas[1].name)
-        #expect(unchecked.turnOrder(write: true).last?.name.description == "catalog-2")
+        let soon = unchecked.turnOrder(write: true).last?.name.description
+        if ContinuousClock.now - markedDown < retry { #expect(soon == "catalog-2") }
+        try await Task.sleep(for: retry)
+        #expect(unchecked.turnOrder(write: true).first?.name.description == "catalog-2")
+        #expect(unchecked.turnOrder(write: true).last?.name.description == "catalog-2", "once per interval")
     }
 }
