@@ -104,6 +104,10 @@ let package = Package(
             ],
             path: "Tests/UnitTests"
         ),
+        // The deterministic simulation of the replication rules: optimized even in a debug build
+        // (10,000 schedules take a minute or so unoptimized).
+        .testTarget(name: "SimulationTests", dependencies: ["BazarReplication"], path: "Tests/Simulation",
+                    swiftSettings: [.unsafeFlags(["-O"])]),
         // What only tests use (a throwaway PostgreSQL server, a network of namespaces); no shipped
         // target links it.
         .target(name: "BazarTestSupport", dependencies: ["BazarCluster"], path: "Tests/Support"),

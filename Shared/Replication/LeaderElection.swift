@@ -2,13 +2,11 @@ import BazarModels
 import BazarService
 import Logging
 
-/// Watches the leader from a follower. When the leader has been silent for the election timeout,
-/// it asks every peer for its replication status: it follows a replica that leads, and when none
-/// does, the live replica with the most up-to-date log takes over (the lowest-numbered one on a
-/// tie) in a term newer than any it heard of, provided its log reaches the newest term it knows.
-/// A replica that was leader and comes back finds the new leader this way and follows it:
-/// leadership is sticky. With three or more replicas a takeover needs a majority's votes instead
-/// (`standForElection`).
+/// Watches the leader from a follower, the driver of `ElectionRule`: when the leader has been
+/// silent for the election timeout, it asks every peer for its replication status, and the rule
+/// decides from the answers whether this replica follows a replica that leads, takes over (the
+/// pair rules), stands for election (the majority rules) or waits. A replica that was leader and
+/// comes back finds the new leader this way and follows it: leadership is sticky.
 actor LeaderElection {
     let replicator: Replicator
     let client: BackendClient
@@ -50,79 +48,48 @@ actor LeaderElection {
         replicator.group.usesMajority ? settings.electionTimeout * Double.random(in: 0..<0.5) : .zero
     }
 
+    /// Probes the peers and carries out what `ElectionRule` decides from their answers.
     func lookForLeader() async {
         let group = replicator.group
         let statuses = await probePeers()
-        let term = await group.term
-        if let leading = statuses.first(where: { $0.role == .leader && $0.term >= term && $0.leader == $0.replica }),
-           let name = ReplicaName(leading.replica) {
-            logger.info("following the leader a probe found", metadata: ["leader": "\(name)", "term": "\(leading.term)"])
-            try? await replicator.follow(leader: name, term: leading.term)
-            return
-        }
-        if group.usesMajority {
-            await standForElection(statuses: statuses, term: term)
-            return
-        }
-        // Nobody leads: the most up-to-date live replica takes over, the lowest-numbered on a tie.
-        // A replica whose log is older than a term it knows of does not: that term's leader may
-        // have acknowledged writes it lacks (it waits for that leader, or a replica that has them).
-        let me = group.me
         let mine = await replicator.lastPosition()
-        guard mine.term >= term else {
+        let rule = ElectionRule(me: group.me, rank: group.rank, quorum: group.quorum, term: await group.term,
+                                lastTerm: mine.term, lastSeq: mine.seq, sinceStart: ContinuousClock.now - startedAt,
+                                electionTimeout: settings.electionTimeout)
+        switch rule.decide(statuses) {
+        case .follow(let leader, let term):
+            logger.info("following the leader a probe found", metadata: ["leader": "\(leader)", "term": "\(term)"])
+            try? await replicator.follow(leader: leader, term: term)
+        case .wait:
             await group.deferElection()
-            return
-        }
-        let candidates = [(me, mine)] + statuses.compactMap { status in
-            ReplicaName(status.replica).map { ($0, ReplicationLog.Position(seq: status.lastSeq, term: status.lastTerm)) }
-        }
-        let best = candidates.max { a, b in a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }!.0
-        // After a start, a replica that hears from nobody waits an election timeout (and a
-        // higher-numbered one one more per number) before it takes over: its peer may lead and
-        // merely be slow to answer the probe, and that leader's next push makes this replica
-        // follow it. (Taking over at once, a restarted replica led in the same term as the
-        // leader it could not hear, and the pair's tie-break then dropped that leader's writes.)
-        let grace = settings.electionTimeout * (group.rank + 1)
-        guard best == me, statuses.isEmpty ? ContinuousClock.now - startedAt >= grace : true else {
-            await group.deferElection()
-            return
-        }
-        let newTerm = max(term, statuses.map(\.term).max() ?? 0) + 1
-        do {
-            try await replicator.becomeLeader(term: newTerm)
-        } catch {
-            logger.error("could not take over", metadata: ["error": "\(error)"])
+        case .takeOver(let term):
+            await takeOver(term: term)
+        case .stand(let term):
+            await stand(term: term, rule: rule)
         }
     }
 
     /// Three or more replicas: a candidacy in a new term, won with a majority of votes (this
-    /// replica's own, stored, among them). Only when a majority answers the probe and none of
-    /// them still hears from a leader: a replica cut off from the others (or from the leader
-    /// alone) does not raise the term, which would depose the leader when it comes back.
-    private func standForElection(statuses: [ReplicationStatus], term: Int64) async {
-        let group = replicator.group
-        let me = group.me
-        // At start a higher-numbered replica gives lower-numbered ones time to stand first.
-        let grace = settings.electionTimeout * group.rank
-        let leaderHeard = statuses.contains { $0.role == .follower && $0.inSync && !$0.leader.isEmpty }
-        guard ContinuousClock.now - startedAt >= grace, statuses.count + 1 >= group.majority, !leaderHeard else {
-            await group.deferElection()
-            return
-        }
-        let newTerm = max(term, statuses.map(\.term).max() ?? 0) + 1
-        guard (try? await replicator.standForElection(term: newTerm)) == true else { return }
+    /// replica's own, stored, among them).
+    private func stand(term: Int64, rule: ElectionRule) async {
+        guard (try? await replicator.standForElection(term: term)) == true else { return }
         let mine = await replicator.lastPosition()
-        let request = VoteRequest(candidate: me.description, term: newTerm, lastSeq: mine.seq, lastTerm: mine.term)
-        let votes = 1 + (await requestVotes(request)).filter { $0.granted && $0.term == newTerm }.count
-        guard votes >= group.majority else {
+        let request = VoteRequest(candidate: replicator.group.me.description, term: term, lastSeq: mine.seq, lastTerm: mine.term)
+        let answers = await requestVotes(request)
+        guard rule.isElected(term: term, answers: answers) else {
             // A split or lost vote: a random part of an election timeout more, so that two
             // candidates do not keep colliding.
-            logger.info("not elected", metadata: ["term": "\(newTerm)", "votes": "\(votes)"])
-            await group.deferElection(extra: settings.electionTimeout * Double.random(in: 0..<1))
+            let votes = 1 + answers.filter { $0.granted && $0.term == term }.count
+            logger.info("not elected", metadata: ["term": "\(term)", "votes": "\(votes)"])
+            await replicator.group.deferElection(extra: settings.electionTimeout * Double.random(in: 0..<1))
             return
         }
+        await takeOver(term: term)
+    }
+
+    private func takeOver(term: Int64) async {
         do {
-            try await replicator.becomeLeader(term: newTerm)
+            try await replicator.becomeLeader(term: term)
         } catch {
             logger.error("could not take over", metadata: ["error": "\(error)"])
         }

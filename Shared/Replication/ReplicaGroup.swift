@@ -11,8 +11,14 @@ public actor ReplicaGroup {
     public nonisolated let peers: [ReplicaEndpoint]
     public private(set) var term: Int64 = 0
     public private(set) var leader: ReplicaName?
-    /// When this replica last heard from its leader (or decided to wait for one).
+    /// When this replica last heard from its leader (or decided to wait for one): its election
+    /// timer runs from here.
     public private(set) var lastContact: ContinuousClock.Instant?
+    /// When this replica last heard from the leader it follows, and only that: a replica that
+    /// waits (`deferElection`) does not keep its silent leader alive, or it would refuse every
+    /// candidate's vote for as long as it waits, and a group whose up-to-date replicas need its
+    /// vote would elect nobody (the deterministic simulation found such a group stuck).
+    public private(set) var leaderHeardAt: ContinuousClock.Instant?
     /// When this replica last took over as leader (kept after it steps down).
     public private(set) var tookOverAt: ContinuousClock.Instant?
 
@@ -80,6 +86,7 @@ public actor ReplicaGroup {
         self.term = term
         self.leader = leader
         lastContact = instant
+        leaderHeardAt = instant
         return .accepted(termChanged: changed)
     }
 

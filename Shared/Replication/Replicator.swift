@@ -513,8 +513,8 @@ public actor Replicator: Service {
     /// the lease, or it follows a leader heard from within the election timeout.
     private func leaderIsLive() async -> Bool {
         if await group.isLeader { return await canServeReads() }
-        guard await group.leader != nil, let contact = await group.lastContact else { return false }
-        return ContinuousClock.now - contact < settings.electionTimeout
+        guard await group.leader != nil, let heard = await group.leaderHeardAt else { return false }
+        return ContinuousClock.now - heard < settings.electionTimeout
     }
 
     /// Takes over as leader in `term`. With three or more replicas, only as the candidate of that

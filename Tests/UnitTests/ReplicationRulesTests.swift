@@ -65,4 +65,47 @@ struct ReplicationRulesTests {
         #expect(!StepDownRule.isDeposed(by: answer(term: 2, accepted: false, leader: "catalog-3"), term: 2, me: Self.two))
         #expect(!StepDownRule.isDeposed(by: answer(term: 2, accepted: true, leader: "catalog-2"), term: 2, me: Self.two))
     }
+
+    func election(_ replicas: Int, rank: Int = 0, term: Int64 = 3, last: (Int64, Int64) = (3, 10), up: Int = 5) -> ElectionRule {
+        ElectionRule(me: ReplicaName(service: "catalog", number: rank + 1), rank: rank, quorum: Quorum(replicas: replicas),
+                     term: term, lastTerm: last.0, lastSeq: last.1, sinceStart: .seconds(up), electionTimeout: .milliseconds(1200))
+    }
+
+    func status(_ number: Int, _ role: ReplicationStatus.Role = .follower, term: Int64 = 3, last: (Int64, Int64) = (3, 10),
+                leader: String = "", inSync: Bool = false) -> ReplicationStatus {
+        ReplicationStatus(replica: "catalog-\(number)", role: role, term: term, lastSeq: last.1, leader: leader, inSync: inSync,
+                          lastTerm: last.0)
+    }
+
+    @Test("a probe's answers: follow a leader, else take over (pair) or stand (majority), else wait")
+    func electionDecision() {
+        // A replica that leads a term at least as new is followed, by either rule.
+        #expect(election(2).decide([status(2, .leader, term: 3, leader: "catalog-2")]) == .follow(Self.two, term: 3))
+        #expect(election(3).decide([status(2, .leader, term: 4, leader: "catalog-2")]) == .follow(Self.two, term: 4))
+        #expect(election(3, term: 5).decide([status(2, .leader, term: 4, leader: "catalog-2"), status(3)]) == .stand(term: 6))
+        // The pair rules: the more up-to-date log takes over, the lower number on a tie.
+        #expect(election(2).decide([status(2)]) == .takeOver(term: 4))
+        #expect(election(2).decide([status(2, last: (3, 11))]) == .wait)
+        #expect(election(2, rank: 1).decide([status(1)]) == .wait)
+        // Nobody answered: after a start, an election timeout per place (and one) first.
+        #expect(election(2, rank: 1, up: 2).decide([]) == .wait)
+        #expect(election(2, rank: 1, up: 3).decide([]) == .takeOver(term: 4))
+        // A log older than a known term does not take over.
+        #expect(election(2, term: 4, last: (3, 50)).decide([status(2, term: 4, last: (3, 10))]) == .wait)
+        // The majority rules: only with a majority answering and none of it hearing a leader.
+        #expect(election(3).decide([status(2)]) == .stand(term: 4))
+        #expect(election(5).decide([status(2)]) == .wait)
+        #expect(election(3).decide([status(2, term: 7)]) == .stand(term: 8))
+        #expect(election(3).decide([status(2, leader: "catalog-3", inSync: true)]) == .wait)
+        #expect(election(3, rank: 2, up: 2).decide([status(1), status(2)]) == .wait)
+        // Not when too few of those answering could vote for it: their logs are newer.
+        #expect(election(3, last: (3, 9)).decide([status(2), status(3)]) == .wait)
+        #expect(election(3, last: (3, 9)).decide([status(2), status(3, last: (3, 9))]) == .stand(term: 4))
+        #expect(election(5, last: (2, 90)).decide([status(2), status(3), status(4, last: (2, 90))]) == .wait)
+        // A candidacy wins with its own vote and enough granted ones of its term.
+        let yes = VoteAnswer(replica: "catalog-2", term: 4, granted: true), stale = VoteAnswer(replica: "catalog-3", term: 3, granted: true)
+        #expect(election(3).isElected(term: 4, answers: [yes]))
+        #expect(!election(3).isElected(term: 4, answers: [stale]))
+        #expect(!election(5).isElected(term: 4, answers: [yes, stale]))
+    }
 }

@@ -1,0 +1,511 @@
+import BazarModels
+import BazarReplication
+
+/// A seeded, deterministic simulation of the replication protocol's rules among 3 to 7 replicas:
+/// `ElectionRule`, `VoteRule`, `StepDownRule`, `Quorum` and `CommitRule` decide, exactly as the
+/// replicas' drivers ask them; the simulation stands in for the drivers' I/O (probes, votes,
+/// pushes and their acknowledgements as messages; timers as ticks of a virtual clock; stored
+/// terms, votes and log entries as what survives a crash).
+///
+/// The network delivers each message after a random delay (so messages overtake each other),
+/// drops some, duplicates some, and cuts the group into two sides for a while; replicas crash
+/// (losing all but what they stored) and restart. Everything random comes from one seed, so a
+/// seed replays the same schedule exactly. After every step the simulation checks:
+/// - election safety: at most one replica leads any term;
+/// - log safety: every committed entry stays where it was committed, with its term, on every
+///   later leader and in every later commit (no acknowledged write is lost or replaced).
+struct ElectionSimulation {
+    struct Settings {
+        var replicas: Int
+        /// Virtual time, in milliseconds.
+        var duration = 12_000
+        var heartbeat = 200
+        var lease = 1_000
+        var electionTimeout: Int { lease + heartbeat }
+        /// The longest a message takes: up to a lease, so that pushes and votes arrive late.
+        var maxDelay = 400
+        var dropPercent = 5
+        var duplicatePercent = 3
+        /// For the tests' own check: every vote is granted, whatever `VoteRule` decides.
+        var grantsEveryVote = false
+    }
+
+    enum Message {
+        case statusRequest(from: Int)
+        case status(ReplicationStatus)
+        case voteRequest(VoteRequest)
+        case vote(VoteAnswer)
+        case push(Push)
+        case ack(ReplicationAck, sentAt: Int)
+    }
+
+    /// A leader's push: the entries after `previousSeq` (whose term it names), in its term.
+    struct Push {
+        var leader: ReplicaName
+        var term: Int64
+        var number: Int64
+        var previousSeq: Int64
+        var previousTerm: Int64
+        var entries: [Int64]
+        var sentAt: Int
+    }
+
+    struct Envelope {
+        var from: Int
+        var to: Int
+        var message: Message
+    }
+
+    struct Replica {
+        let name: ReplicaName
+        // Stored: survives a crash.
+        var term: Int64 = 0
+        var vote: (term: Int64, candidate: ReplicaName)?
+        /// The term of each entry; entry `seq` is `log[seq - 1]`.
+        var log: [Int64] = []
+        // Lost in a crash.
+        var up = true
+        var startedAt = 0
+        var leader: ReplicaName?
+        var lastContact: Int?
+        var leaderHeardAt: Int?
+        var jitter = 0
+        var newestPush: (term: Int64, number: Int64) = (0, 0)
+        var leaseFrom: Int?
+        var probe: (answers: [ReplicationStatus], deadline: Int)?
+        var candidacy: (term: Int64, answers: [VoteAnswer], deadline: Int)?
+        // A leader's view of each follower: how far its log is known to match, when it last confirmed.
+        var matched: [Int: Int64] = [:]
+        var confirmedAt: [Int: Int] = [:]
+        var pushNumber: Int64 = 0
+
+        var votedFor: ReplicaName? { vote.flatMap { $0.term == term ? $0.candidate : nil } }
+        var isLeader: Bool { leader == name }
+        var lastTerm: Int64 { log.last ?? 0 }
+        var lastSeq: Int64 { Int64(log.count) }
+
+        mutating func crash() {
+            up = false
+            leader = nil
+            lastContact = nil
+            leaderHeardAt = nil
+            probe = nil
+            candidacy = nil
+            matched = [:]
+            confirmedAt = [:]
+            leaseFrom = nil
+            newestPush = (0, 0)
+        }
+    }
+
+    struct Violation: Error, CustomStringConvertible {
+        var seed: UInt64
+        var time: Int
+        var what: String
+        /// False for a group that elected nobody in time: liveness, not safety.
+        var isSafety = true
+        var description: String { "seed \(seed), at \(time) ms: \(what)" }
+    }
+
+    let seed: UInt64
+    let settings: Settings
+    var random: SeededRandom
+    var replicas: [Replica]
+    var now = 0
+    var inFlight: [Int: [Envelope]] = [:]
+    /// Replicas on side A of a partition (nil: none); messages between the sides are lost.
+    var sideA: Set<Int>?
+    var leaders: [Int64: ReplicaName] = [:]
+    /// Every committed entry: its term, and the term of the leader that committed it.
+    var committed: [Int64: (term: Int64, inTerm: Int64)] = [:]
+    /// Decisions, votes and role changes, one line each, when tracing (a replayed seed).
+    var trace: [String]?
+    mutating func note(_ line: @autoclosure () -> String) { trace?.append("\(now) ms \(line())") }
+    /// What happened, for a failure's report.
+    private(set) var stats = Stats()
+
+    struct Stats {
+        var elections = 0
+        var commits = 0
+        var crashes = 0
+        var partitions = 0
+        var delivered = 0
+        /// How long after the heal the group first committed a write, in milliseconds.
+        var settledIn = 0
+    }
+
+    static let step = 10
+    /// How long, in election timeouts, a healed group may take to commit again.
+    static let settleTimeouts = 30
+
+    init(seed: UInt64, settings: Settings) {
+        self.seed = seed
+        self.settings = settings
+        random = SeededRandom(seed: seed)
+        replicas = (0..<settings.replicas).map { Replica(name: ReplicaName(service: "catalog", number: $0 + 1)) }
+    }
+
+    var quorum: Quorum { Quorum(replicas: replicas.count) }
+
+    /// Runs the whole schedule; throws the first violation found.
+    mutating func run() throws -> Stats {
+        while now < settings.duration {
+            injectFaults()
+            let due = inFlight.removeValue(forKey: now) ?? []
+            for envelope in due where replicas[envelope.to].up {
+                stats.delivered += 1
+                try deliver(envelope)
+            }
+            // Each replica's timer runs every half heartbeat, at a phase of its own.
+            for index in replicas.indices where replicas[index].up && (now + index * 30) % (settings.heartbeat / 2) == 0 {
+                try tick(index)
+            }
+            now += Self.step
+        }
+        // Heal everything and let the group settle: a leader must emerge and commit.
+        sideA = nil
+        for index in replicas.indices where !replicas[index].up { restart(index) }
+        let settleUntil = now + Self.settleTimeouts * settings.electionTimeout
+        let commitsBefore = stats.commits
+        let healedAt = now
+        while now < settleUntil, stats.commits == commitsBefore {
+            let due = inFlight.removeValue(forKey: now) ?? []
+            for envelope in due where replicas[envelope.to].up { try deliver(envelope) }
+            for index in replicas.indices where (now + index * 30) % (settings.heartbeat / 2) == 0 { try tick(index) }
+            now += Self.step
+        }
+        stats.settledIn = now - healedAt
+        guard stats.commits > commitsBefore else {
+            throw Violation(seed: seed, time: now, what: "no write was committed in \(Self.settleTimeouts * settings.electionTimeout) ms after every fault healed: \(summary)", isSafety: false)
+        }
+        return stats
+    }
+
+    // MARK: Faults
+
+    mutating func injectFaults() {
+        guard now % 100 == 0 else { return }
+        let roll = random.below(1000)
+        if roll < 12, let victim = replicas.indices.filter({ replicas[$0].up }).randomElement(using: &random),
+           replicas.filter(\.up).count > 1 {
+            replicas[victim].crash()
+            stats.crashes += 1
+        } else if roll < 30, let sleeper = replicas.indices.filter({ !replicas[$0].up }).randomElement(using: &random) {
+            restart(sleeper)
+        } else if roll < 36, sideA == nil {
+            let size = 1 + random.below(replicas.count - 1)
+            sideA = Set(replicas.indices.shuffled(using: &random).prefix(size))
+            stats.partitions += 1
+        } else if roll < 50, sideA != nil {
+            sideA = nil
+        }
+    }
+
+    mutating func restart(_ index: Int) {
+        replicas[index].up = true
+        replicas[index].startedAt = now
+    }
+
+    func connected(_ a: Int, _ b: Int) -> Bool {
+        guard let sideA else { return true }
+        return sideA.contains(a) == sideA.contains(b)
+    }
+
+    mutating func send(_ message: Message, from: Int, to: Int) {
+        guard connected(from, to), random.below(100) >= settings.dropPercent else { return }
+        let copies = random.below(100) < settings.duplicatePercent ? 2 : 1
+        for _ in 0..<copies {
+            let delay = Self.step * (1 + random.below(settings.maxDelay / Self.step))
+            inFlight[now + delay, default: []].append(Envelope(from: from, to: to, message: message))
+        }
+    }
+
+    mutating func broadcast(_ message: Message, from: Int) {
+        for peer in replicas.indices where peer != from { send(message, from: from, to: peer) }
+    }
+
+    // MARK: Timers
+
+    mutating func tick(_ index: Int) throws {
+        if replicas[index].isLeader {
+            // A client write now and then, then a push to every follower (its heartbeat).
+            if random.below(3) == 0 { replicas[index].log.append(replicas[index].term) }
+            for peer in replicas.indices where peer != index { push(from: index, to: peer) }
+            try advanceCommit(index)
+            return
+        }
+        if let probe = replicas[index].probe, now >= probe.deadline {
+            try decide(index)
+            return
+        }
+        if let candidacy = replicas[index].candidacy, now >= candidacy.deadline {
+            replicas[index].candidacy = nil
+            deferElection(index, extra: random.below(settings.electionTimeout))
+            return
+        }
+        guard replicas[index].probe == nil, replicas[index].candidacy == nil else { return }
+        let silent = replicas[index].lastContact.map { now - $0 }
+        if silent.map({ $0 >= settings.electionTimeout + replicas[index].jitter }) ?? true {
+            replicas[index].probe = ([], now + settings.lease)
+            broadcast(.statusRequest(from: index), from: index)
+        }
+    }
+
+    mutating func deferElection(_ index: Int, extra: Int = 0) {
+        replicas[index].lastContact = now + extra
+        replicas[index].jitter = random.below(settings.electionTimeout / 2)
+    }
+
+    /// The probe is over: `ElectionRule` decides.
+    mutating func decide(_ index: Int) throws {
+        let replica = replicas[index]
+        guard let answers = replica.probe?.answers else { return }
+        replicas[index].probe = nil
+        let rank = index
+        let rule = ElectionRule(me: replica.name, rank: rank, quorum: quorum, term: replica.term, lastTerm: replica.lastTerm,
+                                lastSeq: replica.lastSeq, sinceStart: .milliseconds(now - replica.startedAt),
+                                electionTimeout: .milliseconds(settings.electionTimeout))
+        let decision = rule.decide(answers)
+        note("\(replica.name) decides \(decision) from \(answers.map { "\($0.replica):\($0.role)/\($0.term)/\($0.leader)/\($0.inSync)" })")
+        switch decision {
+        case .follow(let leader, let term):
+            if StepDownRule.follows(leader: leader, term: term, current: replica.term, currentLeader: replica.leader, me: replica.name) {
+                replicas[index].term = term
+                replicas[index].leader = leader
+                replicas[index].lastContact = now
+                replicas[index].leaderHeardAt = now
+            }
+        case .wait:
+            deferElection(index)
+        case .takeOver(let term):
+            try becomeLeader(index, term: term)
+        case .stand(let term):
+            guard replica.term < term else { return }
+            replicas[index].term = term
+            replicas[index].vote = (term, replica.name)
+            replicas[index].leader = nil
+            replicas[index].lastContact = now
+            replicas[index].candidacy = (term, [], now + settings.lease)
+            broadcast(.voteRequest(VoteRequest(candidate: replica.name.description, term: term, lastSeq: replica.lastSeq,
+                                               lastTerm: replica.lastTerm)), from: index)
+        }
+    }
+
+    mutating func becomeLeader(_ index: Int, term: Int64) throws {
+        let replica = replicas[index]
+        if quorum.usesMajority {
+            guard replica.term == term, replica.votedFor == replica.name, replica.leader == nil else { return }
+        }
+        if let other = leaders[term], other != replica.name {
+            throw Violation(seed: seed, time: now, what: "\(other) and \(replica.name) both lead term \(term)")
+        }
+        // Every entry committed in an earlier term must be on the new leader, where it was.
+        for (seq, entry) in committed where entry.inTerm < term {
+            guard seq <= replica.lastSeq, replica.log[Int(seq) - 1] == entry.term else {
+                throw Violation(seed: seed, time: now, what: "\(replica.name) leads term \(term) without entry \(seq) (term \(entry.term)), committed in term \(entry.inTerm)")
+            }
+        }
+        leaders[term] = replica.name
+        stats.elections += 1
+        note("\(replica.name) leads term \(term)")
+        replicas[index].term = max(replica.term, term)
+        replicas[index].leader = replica.name
+        replicas[index].candidacy = nil
+        replicas[index].matched = [:]
+        replicas[index].confirmedAt = [:]
+        // The term's first entry is the new leader's own.
+        replicas[index].log.append(term)
+    }
+
+    mutating func push(from index: Int, to peer: Int) {
+        let leader = replicas[index]
+        let matched = min(leader.matched[peer] ?? 0, leader.lastSeq)
+        replicas[index].pushNumber += 1
+        let push = Push(leader: leader.name, term: leader.term, number: replicas[index].pushNumber, previousSeq: matched,
+                        previousTerm: matched > 0 ? leader.log[Int(matched) - 1] : 0,
+                        entries: Array(leader.log[Int(matched)...]), sentAt: now)
+        send(.push(push), from: index, to: peer)
+    }
+
+    /// The commit rule: the newest entry of the leader's own term that a quorum holds.
+    mutating func advanceCommit(_ index: Int) throws {
+        let leader = replicas[index]
+        var seq = leader.lastSeq
+        while seq > 0, leader.log[Int(seq) - 1] == leader.term {
+            let holders = 1 + leader.matched.values.filter { $0 >= seq }.count
+            if CommitRule.mayAcknowledge(inSyncFollowersHoldIt: true, holders: holders, quorum: quorum) { break }
+            seq -= 1
+        }
+        guard seq > 0, leader.log[Int(seq) - 1] == leader.term else { return }
+        for s in 1...seq {
+            let term = leader.log[Int(s) - 1]
+            if let earlier = committed[s] {
+                guard earlier.term == term else {
+                    throw Violation(seed: seed, time: now, what: "entry \(s) committed with term \(earlier.term) and again with term \(term) by \(leader.name)")
+                }
+            } else {
+                committed[s] = (term, leader.term)
+                stats.commits += 1
+            }
+        }
+    }
+
+    // MARK: Messages
+
+    mutating func deliver(_ envelope: Envelope) throws {
+        let index = envelope.to
+        let replica = replicas[index]
+        switch envelope.message {
+        case .statusRequest(let from):
+            send(.status(status(of: index)), from: index, to: from)
+        case .status(let status):
+            guard replica.probe != nil, !replica.probe!.answers.contains(where: { $0.replica == status.replica }) else { return }
+            replicas[index].probe!.answers.append(status)
+            let answers = replicas[index].probe!.answers
+            let leaderSeen = answers.contains { $0.role == .leader || ($0.inSync && !$0.leader.isEmpty) }
+            if answers.count == replicas.count - 1 || (answers.count + 1 >= quorum.majority && !leaderSeen) {
+                try decide(index)
+            }
+        case .voteRequest(let request):
+            let rule = VoteRule(me: replica.name, term: replica.term, votedFor: replica.votedFor, lastTerm: replica.lastTerm,
+                                lastSeq: replica.lastSeq, hearsLiveLeader: request.term > replica.term ? leaderIsLive(index) : false)
+            var decision = rule.decide(request)
+            if settings.grantsEveryVote { decision.grants = true }
+            note("\(replica.name) answers \(request.candidate) in term \(request.term): \(decision)")
+            if decision.adoptsTerm {
+                replicas[index].term = request.term
+                replicas[index].leader = nil
+                replicas[index].candidacy = nil
+            }
+            if decision.grants, let candidate = ReplicaName(request.candidate) {
+                replicas[index].term = max(replicas[index].term, request.term)
+                replicas[index].vote = (request.term, candidate)
+                replicas[index].lastContact = now
+            }
+            send(.vote(VoteAnswer(replica: replica.name.description, term: replicas[index].term, granted: decision.grants)),
+                 from: index, to: envelope.from)
+        case .vote(let answer):
+            guard var candidacy = replica.candidacy, answer.term == candidacy.term,
+                  !candidacy.answers.contains(where: { $0.replica == answer.replica }) else { return }
+            candidacy.answers.append(answer)
+            replicas[index].candidacy = candidacy
+            let rule = ElectionRule(me: replica.name, rank: index, quorum: quorum, term: replica.term, lastTerm: replica.lastTerm,
+                                    lastSeq: replica.lastSeq, sinceStart: .zero, electionTimeout: .milliseconds(settings.electionTimeout))
+            if rule.isElected(term: candidacy.term, answers: candidacy.answers) { try becomeLeader(index, term: candidacy.term) }
+        case .push(let push):
+            receive(push, at: index, from: envelope.from)
+        case .ack(let ack, let sentAt):
+            guard replica.isLeader else { return }
+            if StepDownRule.isDeposed(by: ack, term: replica.term, me: replica.name) {
+                replicas[index].term = max(replica.term, ack.term)
+                replicas[index].leader = ack.leader.flatMap(ReplicaName.init).flatMap { $0 == replica.name ? nil : $0 }
+                replicas[index].lastContact = now
+                return
+            }
+            guard ack.term == replica.term else { return }
+            let peer = envelope.from
+            if ack.accepted {
+                replicas[index].matched[peer] = max(replica.matched[peer] ?? 0, ack.lastSeq)
+                replicas[index].confirmedAt[peer] = max(replica.confirmedAt[peer] ?? 0, sentAt)
+            } else if ack.needsSnapshot {
+                replicas[index].matched[peer] = 0
+            } else {
+                replicas[index].matched[peer] = min(replica.matched[peer] ?? 0, ack.lastSeq)
+            }
+        }
+    }
+
+    /// A follower applies a push the way `ReplicationLog.applyFromLeader` does: a gap is refused,
+    /// a log that disagrees at the push's start asks for a snapshot (the whole log), and entries
+    /// it already holds with the same term are kept.
+    mutating func receive(_ push: Push, at index: Int, from: Int) {
+        var replica = replicas[index]
+        defer { replicas[index] = replica }
+        func ack(accepted: Bool, needsSnapshot: Bool = false, lastSeq: Int64? = nil) -> Message {
+            .ack(ReplicationAck(replica: replica.name.description, term: replica.term, leader: replica.leader?.description,
+                                lastSeq: lastSeq ?? replica.lastSeq, accepted: accepted, needsSnapshot: needsSnapshot), sentAt: push.sentAt)
+        }
+        if push.term == replica.newestPush.term, push.number <= replica.newestPush.number { return }
+        if push.term >= replica.newestPush.term { replica.newestPush = (push.term, push.number) }
+        guard StepDownRule.follows(leader: push.leader, term: push.term, current: replica.term, currentLeader: replica.leader, me: replica.name) else {
+            send(ack(accepted: false), from: index, to: from)
+            return
+        }
+        replica.term = push.term
+        replica.leader = push.leader
+        replica.lastContact = now
+        replica.leaderHeardAt = now
+        replica.candidacy = nil
+        replica.probe = nil
+        if push.previousSeq > replica.lastSeq {
+            replica.leaseFrom = nil
+            send(ack(accepted: false), from: index, to: from)
+            return
+        }
+        if push.previousSeq > 0, replica.log[Int(push.previousSeq) - 1] != push.previousTerm {
+            replica.leaseFrom = nil
+            send(ack(accepted: false, needsSnapshot: true), from: index, to: from)
+            return
+        }
+        for (offset, term) in push.entries.enumerated() {
+            let position = Int(push.previousSeq) + offset
+            if position < replica.log.count {
+                if replica.log[position] == term { continue }
+                replica.log.removeSubrange(position...)
+            }
+            replica.log.append(term)
+        }
+        replica.leaseFrom = push.sentAt
+        send(ack(accepted: true, lastSeq: push.previousSeq + Int64(push.entries.count)), from: index, to: from)
+    }
+
+    /// Each replica's role, term, vote and log end, for a failure's message.
+    var summary: String {
+        replicas.map { r in
+            "\(r.name) \(r.isLeader ? "leads" : "follows \(r.leader?.description ?? "nobody")") term \(r.term) voted \(r.votedFor?.description ?? "-") log \(r.lastTerm)/\(r.lastSeq)\(r.candidacy != nil ? " standing" : "")\(r.probe != nil ? " probing" : "")"
+        }.joined(separator: "; ")
+    }
+
+    func status(of index: Int) -> ReplicationStatus {
+        let replica = replicas[index]
+        return ReplicationStatus(replica: replica.name.description, role: replica.isLeader ? .leader : .follower, term: replica.term,
+                                 lastSeq: replica.lastSeq, leader: replica.leader?.description ?? "", inSync: servesReads(index),
+                                 lastTerm: replica.lastTerm)
+    }
+
+    /// A follower serves reads while its lease from the leader's last push holds; a leader while a
+    /// quorum confirmed it within the lease.
+    func servesReads(_ index: Int) -> Bool {
+        let replica = replicas[index]
+        if replica.isLeader {
+            let confirmations = 1 + replica.confirmedAt.values.filter { now - $0 < settings.lease }.count
+            return LeaderLease.holds(inSyncFollowersConfirm: true, confirmations: confirmations, quorum: quorum)
+        }
+        guard replica.leader != nil, let from = replica.leaseFrom else { return false }
+        return now - from < settings.lease
+    }
+
+    func leaderIsLive(_ index: Int) -> Bool {
+        let replica = replicas[index]
+        if replica.isLeader { return servesReads(index) }
+        guard replica.leader != nil, let heard = replica.leaderHeardAt else { return false }
+        return now - heard < settings.electionTimeout
+    }
+}
+
+/// SplitMix64: small, fast, and the same sequence for a seed on every machine.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in 0..<bound.
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
