@@ -45,6 +45,10 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
     /// Whether the leader counts this follower in sync, that is, waits for it before answering
     /// writes. Only then may the follower serve reads.
     public var inSync: Bool
+    /// How long from `sentAt` the follower may serve reads under this batch (milliseconds): what
+    /// is left of the leader's own lease, so that no follower serves after the leader may no
+    /// longer (`LeaderLease`). Nil from a leader that does not say: a whole lease.
+    public var leaseMilliseconds: Int64?
     /// The highest entry that every in-sync follower holds, as the leader knows it: a follower
     /// shows what its read saw only once this covers it (G8: another follower may not have it
     /// yet). Nil from a leader that does not say.
@@ -91,6 +95,7 @@ public struct ReplicationBatch: Codable, Hashable, Sendable {
         case previousTerm = "previous_term"
         case sentAt = "sent_at"
         case inSync = "in_sync"
+        case leaseMilliseconds = "lease_ms"
         case committedSeq = "committed_seq"
         case shownSeq = "shown_seq"
         case requestIDs = "request_ids"

@@ -32,8 +32,13 @@ actor FollowerStream {
     /// The client requests that pending entries serve, by sequence number: a push carrying them
     /// names them, and is a span of the first one's trace, linked to the others'.
     private var pendingOrigins: [Int64: WriteOrigin] = [:]
-    /// How far the follower's log reaches, as it last said; -1 until it has said.
+    /// How far the follower's log reaches, as it last said (where the next push starts); -1
+    /// until it has said.
     private var acknowledged: Int64 = -1
+    /// How far the follower's log is known to be this leader's: only an accepted push says so. A
+    /// refusal's end (a gap) may be another leader's entries, and counting it for a commit lost a
+    /// committed write in the simulation (an old leader's shorter log, then its vote).
+    private var matched: Int64 = -1
     private var acknowledgedTerm: Int64?
     private var snapshotNeeded = false
     /// Numbers the messages of this term, so the follower can drop late ones.
@@ -90,6 +95,7 @@ actor FollowerStream {
         pending.removeAll()
         pendingOrigins.removeAll()
         acknowledged = -1
+        matched = -1
         acknowledgedTerm = nil
         snapshotNeeded = false
         messageNumber = 0
@@ -117,24 +123,18 @@ actor FollowerStream {
     /// True once the follower has `seq`, or once it is out of the in-sync set; false when this
     /// replica was deposed before that (the write must not be acknowledged).
     func waitUntilAcknowledged(_ seq: Int64) async -> Bool {
-        guard isInSync, acknowledged < seq else { return true }
+        guard isInSync, matched < seq else { return true }
         return await withCheckedContinuation { waiters.append((seq, $0)) }
     }
 
-    /// Whether this follower lets the leader serve reads: it was dropped after its lease ran out,
-    /// or it confirmed the leadership within the lease.
-    func confirmsLeadership(at now: ContinuousClock.Instant) -> Bool {
-        guard isInSync else { return true }
-        return confirmed(at: now)
+    /// Until when this follower's confirmation of the leadership holds (a lease from the send time
+    /// of the last push it accepted in this term), and whether the leader's lease needs it.
+    func leaseStanding() -> (confirmedUntil: ContinuousClock.Instant?, inSync: Bool) {
+        (confirmedAt.map { $0 + lease }, isInSync)
     }
 
-    /// Whether this follower accepted a push of this term sent within the lease.
-    func confirmed(at now: ContinuousClock.Instant) -> Bool {
-        confirmedAt.map { now - $0 < lease } ?? false
-    }
-
-    /// Whether the follower said its log holds `seq` (in this term).
-    func holds(_ seq: Int64) -> Bool { acknowledged >= seq }
+    /// Whether the follower accepted `seq` from this leader (in this term).
+    func holds(_ seq: Int64) -> Bool { matched >= seq }
 
     /// How far the follower is behind `end` (this leader's log end) and whether it is in sync, as
     /// far as its last answer in this term says; nil before it has answered.
@@ -144,7 +144,7 @@ actor FollowerStream {
 
     /// Whether a write of `seq` need not wait for this follower any more: it holds it, or it is out
     /// of the in-sync set.
-    func holdsUnlessOutOfSync(_ seq: Int64) -> Bool { !isInSync || acknowledged >= seq }
+    func holdsUnlessOutOfSync(_ seq: Int64) -> Bool { !isInSync || matched >= seq }
 
     func stop() {
         stopped = true
@@ -209,8 +209,9 @@ actor FollowerStream {
         if acknowledged < 0 {
             // First contact: ask where the follower stands before sending anything.
             let last = try await log.lastPosition()
-            let batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
+            var batch = ReplicationBatch(leader: leader, term: term, previousSeq: last.seq, previousTerm: last.term, entries: [],
                                          number: nextNumber(), inSync: isInSync, committedSeq: commitPoint.seq, shownSeq: shownPoint?.seq)
+            batch.leaseMilliseconds = await grantedLease()
             return (try await post("/internal/replication/append", batch, timeout: pushTimeout), Sent(lastSeq: last.seq, lastTerm: last.term, isHeartbeat: true, isShort: true))
         }
         let entries: [ReplicationEntry]?
@@ -229,9 +230,10 @@ actor FollowerStream {
         // while it was out of sync.
         let origins = entries.compactMap { pendingOrigins[$0.seq] }
         let requestIDs = origins.compactMap(\.requestID)
-        let batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
+        var batch = ReplicationBatch(leader: leader, term: term, previousSeq: acknowledged, previousTerm: previousTerm, entries: entries,
                                      number: nextNumber(), inSync: isInSync && entries.count < Self.batchLimit, committedSeq: commitPoint.seq,
                                      shownSeq: shownPoint?.seq, requestIDs: requestIDs.isEmpty ? nil : requestIDs)
+        batch.leaseMilliseconds = await grantedLease()
         let traces = origins.compactMap(\.trace)
         let ack = try await Traces.span(
             "replication push", in: traces.first, linking: Array(traces.dropFirst()),
@@ -241,6 +243,22 @@ actor FollowerStream {
         }
         return (ack, Sent(lastSeq: entries.last?.seq ?? acknowledged, lastTerm: entries.last?.term ?? previousTerm,
                           isHeartbeat: entries.isEmpty, isShort: entries.count < Self.batchLimit))
+    }
+
+    /// What is left of the leader's own lease, granted to the follower with a push stamped just
+    /// before: the follower may serve reads under it no longer than the leader may (read after
+    /// the stamp, and a millisecond short, so that it errs on the short side).
+    private func grantedLease() async -> Int64 {
+        guard let owner else { return 0 }
+        switch await owner.leaseEnd() {
+        case .none: return 0
+        case .unbounded: return Self.milliseconds(lease)
+        case .until(let end): return max(0, Self.milliseconds(min(lease, end - .now)) - 1)
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     private func termOfAcknowledged() async throws -> Int64? {
@@ -300,6 +318,7 @@ actor FollowerStream {
         }
         failingSince = nil
         acknowledged = ack.lastSeq
+        matched = ack.accepted && !ack.needsSnapshot ? ack.lastSeq : min(matched, ack.lastSeq)
         acknowledgedTerm = ack.lastSeq == sent.lastSeq ? sent.lastTerm : nil
         pending.removeAll { $0.seq <= acknowledged }
         if !pendingOrigins.isEmpty { pendingOrigins = pendingOrigins.filter { $0.key > acknowledged } }
@@ -342,8 +361,8 @@ actor FollowerStream {
     }
 
     private func releaseWaiters(all: Bool, acknowledged answer: Bool) {
-        let ready = waiters.filter { all || $0.seq <= acknowledged }
-        waiters.removeAll { all || $0.seq <= acknowledged }
+        let ready = waiters.filter { all || $0.seq <= matched }
+        waiters.removeAll { all || $0.seq <= matched }
         for waiter in ready { waiter.continuation.resume(returning: answer) }
     }
 

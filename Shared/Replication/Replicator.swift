@@ -574,7 +574,12 @@ public actor Replicator: Service {
         let pushed = try await turn.run("applying \(batch.summary)") { () async throws -> Pushed in
             // A newer push of this term came in while this one waited: the leader gave up on
             // this one, and applying it anyway would only put the follower further behind.
-            guard await self.isLatest(term: batch.term, number: batch.number) else { return .superseded(at: await self.currentSeq()) }
+            // (Answered with what is committed, not the log's end: before this leader's first
+            // push applies, the end may be another leader's entries, and the leader counts an
+            // accepted end as its own.)
+            guard await self.isLatest(term: batch.term, number: batch.number) else {
+                return .superseded(at: min(await self.currentSeq(), self.commitPoint.seq))
+            }
             // Its transaction commits before `position` moves: reads in between wait (below).
             await self.beginWrite()
             do {
@@ -607,7 +612,8 @@ public actor Replicator: Service {
                 position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
                 if last % 1000 == 0 { try await turn.run("compacting the log") { try await self.log.compact(keeping: self.settings.logKeep) } }
             }
-            lease.renew(at: sent, caughtUp: batch.inSync && last >= (batch.entries.last?.seq ?? batch.previousSeq))
+            lease.renew(at: sent, granted: batch.leaseMilliseconds.map { .milliseconds($0) },
+                        caughtUp: batch.inSync && last >= (batch.entries.last?.seq ?? batch.previousSeq))
             return await acknowledgement(accepted: true)
         case .gap:
             lease.renew(at: sent, caughtUp: false)
@@ -650,13 +656,15 @@ public actor Replicator: Service {
     public func canServeReads() async -> Bool {
         let now = ContinuousClock.now
         guard await group.isLeader else { return lease.isValid(at: now) }
-        var inSyncConfirm = true, confirmations = 1
-        for stream in streams {
-            if !(await stream.confirmsLeadership(at: now)) { inSyncConfirm = false }
-            // (The pair rules count no confirmations: the in-sync set alone decides.)
-            if group.usesMajority, await stream.confirmed(at: now) { confirmations += 1 }
-        }
-        return LeaderLease.holds(inSyncFollowersConfirm: inSyncConfirm, confirmations: confirmations, quorum: group.quorum)
+        return await leaseEnd().holds(at: now)
+    }
+
+    /// When the leader's own lease ends, as its followers' confirmations tell (`LeaderLease`);
+    /// each push grants the follower what is left of it.
+    func leaseEnd() async -> LeaderLease.End<ContinuousClock.Instant> {
+        var followers: [(confirmedUntil: ContinuousClock.Instant?, inSync: Bool)] = []
+        for stream in streams { followers.append(await stream.leaseStanding()) }
+        return LeaderLease.end(followers: followers, quorum: group.quorum)
     }
 
     // MARK: Helpers

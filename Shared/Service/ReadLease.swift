@@ -1,30 +1,34 @@
 import BazarModels
 
 /// A follower's permission to serve reads: it holds while the follower is caught up with the
-/// leader and has heard from it within the lease. The leader waits a whole lease before it stops
-/// waiting for a silent follower, so a cut-off follower stops serving before the leader writes
-/// without it.
+/// leader and within what the leader's last push granted, a lease at most from its send time and
+/// never past the leader's own lease (`LeaderLease`). The leader waits a whole lease before it
+/// stops waiting for a silent follower, and a new leader is elected only after the old one's
+/// lease, so a cut-off follower stops serving before writes go on without it.
 public struct ReadLease: Sendable {
     public let duration: Duration
-    private var renewedAt: ContinuousClock.Instant?
+    private var validUntil: ContinuousClock.Instant?
     private var caughtUp = false
 
     public init(duration: Duration) { self.duration = duration }
 
-    /// A push from the leader started at `instant`; `caughtUp` tells whether we now hold all it has.
-    public mutating func renew(at instant: ContinuousClock.Instant, caughtUp: Bool) {
-        if renewedAt.map({ instant > $0 }) ?? true { renewedAt = instant }
+    /// A push from the leader started at `instant`, granting `granted` (what was left of the
+    /// leader's own lease; the whole lease from a leader that does not say); `caughtUp` tells
+    /// whether we now hold all it has.
+    public mutating func renew(at instant: ContinuousClock.Instant, granted: Duration? = nil, caughtUp: Bool) {
+        let until = instant + min(duration, max(.zero, granted ?? duration))
+        if validUntil.map({ until > $0 }) ?? true { validUntil = until }
         self.caughtUp = caughtUp
     }
 
     public mutating func revoke() {
         caughtUp = false
-        renewedAt = nil
+        validUntil = nil
     }
 
     public func isValid(at now: ContinuousClock.Instant = .now) -> Bool {
-        guard caughtUp, let renewedAt else { return false }
-        return now - renewedAt < duration
+        guard caughtUp, let validUntil else { return false }
+        return now < validUntil
     }
 }
 

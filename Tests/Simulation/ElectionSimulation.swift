@@ -26,6 +26,14 @@ struct ElectionSimulation {
         var maxDelay = 400
         var dropPercent = 5
         var duplicatePercent = 3
+        /// How long a leader waits for a push's answer (`FollowerStream.pushTimeout`).
+        var pushTimeout: Int { lease / 2 }
+        /// For the tests' own check: the rule before `LeaderLease.end`, where every push granted a
+        /// whole lease, whatever was left of the leader's own.
+        var pushesGrantWholeLeases = false
+        /// For the tests' own check: the rule before `FollowerStream.matched`, where a refused
+        /// push's answer (a gap) counted the follower's log end as held for a commit.
+        var countsRefusals = false
         /// For the tests' own check: every vote is granted, whatever `VoteRule` decides.
         var grantsEveryVote = false
     }
@@ -36,7 +44,7 @@ struct ElectionSimulation {
         case voteRequest(VoteRequest)
         case vote(VoteAnswer)
         case push(Push)
-        case ack(ReplicationAck, sentAt: Int)
+        case ack(ReplicationAck, number: Int64)
     }
 
     /// A leader's push: the entries after `previousSeq` (whose term it names), in its term.
@@ -48,6 +56,25 @@ struct ElectionSimulation {
         var previousTerm: Int64
         var entries: [Int64]
         var sentAt: Int
+        /// Whether the follower may serve reads under it (`ReplicationBatch.inSync`).
+        var inSync: Bool
+        /// What it grants the follower (`ReplicationBatch.leaseMilliseconds`).
+        var leaseLeft: Int
+    }
+
+    /// A leader's stream to one follower (`FollowerStream`): one push in flight, the follower's
+    /// standing as its answers tell it.
+    struct Stream {
+        var inSync = true
+        /// Where the next push starts: the follower's log end as it last said; nil before its
+        /// first answer.
+        var resumeAt: Int64?
+        /// How far the follower's log is known to be this leader's (only an accepted push says
+        /// so): what counts for a commit.
+        var matched: Int64 = 0
+        var confirmedAt: Int?
+        var failingSince: Int?
+        var inFlight: (number: Int64, sentAt: Int, lastSeq: Int64)?
     }
 
     struct Envelope {
@@ -71,12 +98,13 @@ struct ElectionSimulation {
         var leaderHeardAt: Int?
         var jitter = 0
         var newestPush: (term: Int64, number: Int64) = (0, 0)
-        var leaseFrom: Int?
+        /// A follower's read lease (`ReadLease`): until when the pushes it accepted grant it.
+        var leaseUntil: Int?
+        var caughtUp = false
         var probe: (answers: [ReplicationStatus], deadline: Int)?
         var candidacy: (term: Int64, answers: [VoteAnswer], deadline: Int)?
         // A leader's view of each follower: how far its log is known to match, when it last confirmed.
-        var matched: [Int: Int64] = [:]
-        var confirmedAt: [Int: Int] = [:]
+        var streams: [Int: Stream] = [:]
         var pushNumber: Int64 = 0
 
         var votedFor: ReplicaName? { vote.flatMap { $0.term == term ? $0.candidate : nil } }
@@ -91,9 +119,9 @@ struct ElectionSimulation {
             leaderHeardAt = nil
             probe = nil
             candidacy = nil
-            matched = [:]
-            confirmedAt = [:]
-            leaseFrom = nil
+            streams = [:]
+            leaseUntil = nil
+            caughtUp = false
             newestPush = (0, 0)
         }
     }
@@ -104,6 +132,8 @@ struct ElectionSimulation {
         var what: String
         /// False for a group that elected nobody in time: liveness, not safety.
         var isSafety = true
+        /// A replica served a read without a committed entry (G7/G8), as opposed to a split or lost log.
+        var isStaleRead = false
         var description: String { "seed \(seed), at \(time) ms: \(what)" }
     }
 
@@ -115,6 +145,10 @@ struct ElectionSimulation {
     var inFlight: [Int: [Envelope]] = [:]
     /// Replicas on side A of a partition (nil: none); messages between the sides are lost.
     var sideA: Set<Int>?
+    /// A one-way cut: what `from` sends `to` is lost, not the other way.
+    var oneWay: (from: Int, to: Int)?
+    /// The end of what is committed, and that entry's term.
+    var committedEnd: (seq: Int64, term: Int64) = (0, 0)
     var leaders: [Int64: ReplicaName] = [:]
     /// Every committed entry: its term, and the term of the leader that committed it.
     var committed: [Int64: (term: Int64, inTerm: Int64)] = [:]
@@ -157,13 +191,19 @@ struct ElectionSimulation {
                 try deliver(envelope)
             }
             // Each replica's timer runs every half heartbeat, at a phase of its own.
+            var ticked = false
             for index in replicas.indices where replicas[index].up && (now + index * 30) % (settings.heartbeat / 2) == 0 {
                 try tick(index)
+                ticked = true
             }
+            // (Only a message or a timer can start a replica serving or move the commit; time
+            // alone only ends leases.)
+            if ticked || !due.isEmpty { try checkReads() }
             now += Self.step
         }
         // Heal everything and let the group settle: a leader must emerge and commit.
         sideA = nil
+        oneWay = nil
         for index in replicas.indices where !replicas[index].up { restart(index) }
         let settleUntil = now + Self.settleTimeouts * settings.electionTimeout
         let commitsBefore = stats.commits
@@ -171,7 +211,12 @@ struct ElectionSimulation {
         while now < settleUntil, stats.commits == commitsBefore {
             let due = inFlight.removeValue(forKey: now) ?? []
             for envelope in due where replicas[envelope.to].up { try deliver(envelope) }
-            for index in replicas.indices where (now + index * 30) % (settings.heartbeat / 2) == 0 { try tick(index) }
+            var ticked = false
+            for index in replicas.indices where (now + index * 30) % (settings.heartbeat / 2) == 0 {
+                try tick(index)
+                ticked = true
+            }
+            if ticked || !due.isEmpty { try checkReads() }
             now += Self.step
         }
         stats.settledIn = now - healedAt
@@ -190,23 +235,40 @@ struct ElectionSimulation {
            replicas.filter(\.up).count > 1 {
             replicas[victim].crash()
             stats.crashes += 1
+            let line = "\(replicas[victim].name) crashes (log \(replicas[victim].lastTerm)/\(replicas[victim].lastSeq))"
+            note(line)
         } else if roll < 30, let sleeper = replicas.indices.filter({ !replicas[$0].up }).randomElement(using: &random) {
             restart(sleeper)
         } else if roll < 36, sideA == nil {
             let size = 1 + random.below(replicas.count - 1)
             sideA = Set(replicas.indices.shuffled(using: &random).prefix(size))
             stats.partitions += 1
+            let line = "partition: \(sideA!.sorted().map { replicas[$0].name.description }) apart from the rest"
+            note(line)
+        } else if roll < 42, oneWay == nil {
+            let from = random.below(replicas.count), to = (from + 1 + random.below(replicas.count - 1)) % replicas.count
+            oneWay = (from, to)
+            stats.partitions += 1
+            let line = "one-way cut: \(replicas[from].name) to \(replicas[to].name) lost"
+            note(line)
         } else if roll < 50, sideA != nil {
             sideA = nil
+            note("partition healed")
+        } else if roll < 56, oneWay != nil {
+            oneWay = nil
+            note("one-way cut healed")
         }
     }
 
     mutating func restart(_ index: Int) {
         replicas[index].up = true
         replicas[index].startedAt = now
+        let line = "\(replicas[index].name) restarts"
+        note(line)
     }
 
     func connected(_ a: Int, _ b: Int) -> Bool {
+        if let oneWay, oneWay.from == a, oneWay.to == b { return false }
         guard let sideA else { return true }
         return sideA.contains(a) == sideA.contains(b)
     }
@@ -311,19 +373,32 @@ struct ElectionSimulation {
         replicas[index].term = max(replica.term, term)
         replicas[index].leader = replica.name
         replicas[index].candidacy = nil
-        replicas[index].matched = [:]
-        replicas[index].confirmedAt = [:]
+        replicas[index].streams = Dictionary(uniqueKeysWithValues: replicas.indices.filter { $0 != index }.map { ($0, Stream()) })
         // The term's first entry is the new leader's own.
         replicas[index].log.append(term)
     }
 
     mutating func push(from index: Int, to peer: Int) {
         let leader = replicas[index]
-        let matched = min(leader.matched[peer] ?? 0, leader.lastSeq)
+        var stream = leader.streams[peer] ?? Stream()
+        if let inFlight = stream.inFlight {
+            guard now - inFlight.sentAt >= settings.pushTimeout else { return }
+            // No answer in time: a lease of failures drops the follower from the in-sync set.
+            let since = stream.failingSince ?? now
+            stream.failingSince = since
+            if stream.inSync, now - since >= settings.lease { stream.inSync = false }
+        }
+        // First contact sends nothing but asks where the follower stands.
+        let resumeAt = min(stream.resumeAt ?? leader.lastSeq, leader.lastSeq)
         replicas[index].pushNumber += 1
-        let push = Push(leader: leader.name, term: leader.term, number: replicas[index].pushNumber, previousSeq: matched,
-                        previousTerm: matched > 0 ? leader.log[Int(matched) - 1] : 0,
-                        entries: Array(leader.log[Int(matched)...]), sentAt: now)
+        let number = replicas[index].pushNumber
+        let leaseLeft = settings.pushesGrantWholeLeases ? settings.lease : grantedLease(index)
+        let push = Push(leader: leader.name, term: leader.term, number: number, previousSeq: resumeAt,
+                        previousTerm: resumeAt > 0 ? leader.log[Int(resumeAt) - 1] : 0,
+                        entries: stream.resumeAt == nil ? [] : Array(leader.log[Int(resumeAt)...]), sentAt: now, inSync: stream.inSync,
+                        leaseLeft: leaseLeft)
+        stream.inFlight = (number, now, leader.lastSeq)
+        replicas[index].streams[peer] = stream
         send(.push(push), from: index, to: peer)
     }
 
@@ -332,8 +407,9 @@ struct ElectionSimulation {
         let leader = replicas[index]
         var seq = leader.lastSeq
         while seq > 0, leader.log[Int(seq) - 1] == leader.term {
-            let holders = 1 + leader.matched.values.filter { $0 >= seq }.count
-            if CommitRule.mayAcknowledge(inSyncFollowersHoldIt: true, holders: holders, quorum: quorum) { break }
+            let holders = 1 + leader.streams.values.filter { $0.matched >= seq }.count
+            let inSyncHold = leader.streams.values.allSatisfy { !$0.inSync || $0.matched >= seq }
+            if CommitRule.mayAcknowledge(inSyncFollowersHoldIt: inSyncHold, holders: holders, quorum: quorum) { break }
             seq -= 1
         }
         guard seq > 0, leader.log[Int(seq) - 1] == leader.term else { return }
@@ -347,6 +423,11 @@ struct ElectionSimulation {
                 committed[s] = (term, leader.term)
                 stats.commits += 1
             }
+        }
+        if seq > committedEnd.seq {
+            committedEnd = (seq, leader.log[Int(seq) - 1])
+            let line = "\(leader.name) commits up to \(seq), matched by \(leader.streams.sorted { $0.key < $1.key }.map { "\(replicas[$0.key].name):\($0.value.matched)\($0.value.inSync ? "" : " out of sync")" })"
+            note(line)
         }
     }
 
@@ -371,7 +452,7 @@ struct ElectionSimulation {
                                 lastSeq: replica.lastSeq, hearsLiveLeader: request.term > replica.term ? leaderIsLive(index) : false)
             var decision = rule.decide(request)
             if settings.grantsEveryVote { decision.grants = true }
-            note("\(replica.name) answers \(request.candidate) in term \(request.term): \(decision)")
+            note("\(replica.name) (log \(replica.lastTerm)/\(replica.lastSeq)) answers \(request.candidate) (log \(request.lastTerm)/\(request.lastSeq)) in term \(request.term): \(decision)")
             if decision.adoptsTerm {
                 replicas[index].term = request.term
                 replicas[index].leader = nil
@@ -394,7 +475,7 @@ struct ElectionSimulation {
             if rule.isElected(term: candidacy.term, answers: candidacy.answers) { try becomeLeader(index, term: candidacy.term) }
         case .push(let push):
             receive(push, at: index, from: envelope.from)
-        case .ack(let ack, let sentAt):
+        case .ack(let ack, let number):
             guard replica.isLeader else { return }
             if StepDownRule.isDeposed(by: ack, term: replica.term, me: replica.name) {
                 replicas[index].term = max(replica.term, ack.term)
@@ -402,16 +483,22 @@ struct ElectionSimulation {
                 replicas[index].lastContact = now
                 return
             }
-            guard ack.term == replica.term else { return }
+            // Only the answer to the push in flight counts (a late one was given up on).
             let peer = envelope.from
-            if ack.accepted {
-                replicas[index].matched[peer] = max(replica.matched[peer] ?? 0, ack.lastSeq)
-                replicas[index].confirmedAt[peer] = max(replica.confirmedAt[peer] ?? 0, sentAt)
-            } else if ack.needsSnapshot {
-                replicas[index].matched[peer] = 0
+            guard ack.term == replica.term, var stream = replica.streams[peer], let sent = stream.inFlight, sent.number == number else { return }
+            stream.inFlight = nil
+            stream.failingSince = nil
+            stream.resumeAt = ack.needsSnapshot ? 0 : ack.lastSeq
+            let accepted = ack.accepted && !ack.needsSnapshot
+            stream.matched = accepted || (settings.countsRefusals && !ack.needsSnapshot) ? ack.lastSeq : min(stream.matched, ack.lastSeq)
+            if ack.needsSnapshot || !ack.accepted {
+                // Behind: it serves no reads, so writes need not wait for it.
+                stream.inSync = false
             } else {
-                replicas[index].matched[peer] = min(replica.matched[peer] ?? 0, ack.lastSeq)
+                stream.confirmedAt = sent.sentAt
+                if !stream.inSync, ack.lastSeq >= sent.lastSeq { stream.inSync = true }
             }
+            replicas[index].streams[peer] = stream
         }
     }
 
@@ -423,7 +510,7 @@ struct ElectionSimulation {
         defer { replicas[index] = replica }
         func ack(accepted: Bool, needsSnapshot: Bool = false, lastSeq: Int64? = nil) -> Message {
             .ack(ReplicationAck(replica: replica.name.description, term: replica.term, leader: replica.leader?.description,
-                                lastSeq: lastSeq ?? replica.lastSeq, accepted: accepted, needsSnapshot: needsSnapshot), sentAt: push.sentAt)
+                                lastSeq: lastSeq ?? replica.lastSeq, accepted: accepted, needsSnapshot: needsSnapshot), number: push.number)
         }
         if push.term == replica.newestPush.term, push.number <= replica.newestPush.number { return }
         if push.term >= replica.newestPush.term { replica.newestPush = (push.term, push.number) }
@@ -438,12 +525,13 @@ struct ElectionSimulation {
         replica.candidacy = nil
         replica.probe = nil
         if push.previousSeq > replica.lastSeq {
-            replica.leaseFrom = nil
+            replica.caughtUp = false
             send(ack(accepted: false), from: index, to: from)
             return
         }
         if push.previousSeq > 0, replica.log[Int(push.previousSeq) - 1] != push.previousTerm {
-            replica.leaseFrom = nil
+            replica.leaseUntil = nil
+            replica.caughtUp = false
             send(ack(accepted: false, needsSnapshot: true), from: index, to: from)
             return
         }
@@ -451,12 +539,27 @@ struct ElectionSimulation {
             let position = Int(push.previousSeq) + offset
             if position < replica.log.count {
                 if replica.log[position] == term { continue }
+                note("\(replica.name) drops entries \(position + 1)-\(replica.log.count) for \(push.leader)'s of term \(term)")
                 replica.log.removeSubrange(position...)
             }
             replica.log.append(term)
         }
-        replica.leaseFrom = push.sentAt
+        let until = push.sentAt + min(settings.lease, push.leaseLeft)
+        replica.leaseUntil = max(replica.leaseUntil ?? until, until)
+        replica.caughtUp = push.inSync
         send(ack(accepted: true, lastSeq: push.previousSeq + Int64(push.entries.count)), from: index, to: from)
+    }
+
+    /// Every replica that serves reads now holds every committed entry: no read misses an
+    /// acknowledged write (the leases' promise, G6).
+    func checkReads() throws {
+        guard committedEnd.seq > 0 else { return }
+        for index in replicas.indices where replicas[index].up && servesReads(index) {
+            let replica = replicas[index]
+            guard replica.lastSeq >= committedEnd.seq, replica.log[Int(committedEnd.seq) - 1] == committedEnd.term else {
+                throw Violation(seed: seed, time: now, what: "\(replica.name) serves reads without committed entry \(committedEnd.seq) (its log ends at \(replica.lastTerm)/\(replica.lastSeq)): \(summary)", isStaleRead: true)
+            }
+        }
     }
 
     /// Each replica's role, term, vote and log end, for a failure's message.
@@ -477,12 +580,26 @@ struct ElectionSimulation {
     /// quorum confirmed it within the lease.
     func servesReads(_ index: Int) -> Bool {
         let replica = replicas[index]
-        if replica.isLeader {
-            let confirmations = 1 + replica.confirmedAt.values.filter { now - $0 < settings.lease }.count
-            return LeaderLease.holds(inSyncFollowersConfirm: true, confirmations: confirmations, quorum: quorum)
+        if replica.isLeader { return leaseEnd(index).holds(at: now) }
+        guard replica.leader != nil, replica.caughtUp, let until = replica.leaseUntil else { return false }
+        return now < until
+    }
+
+    /// The leader's own lease, as `Replicator.leaseEnd` computes it.
+    func leaseEnd(_ index: Int) -> LeaderLease.End<Int> {
+        let followers = replicas[index].streams.values.map { stream in
+            (confirmedUntil: stream.confirmedAt.map { $0 + settings.lease }, inSync: stream.inSync)
         }
-        guard replica.leader != nil, let from = replica.leaseFrom else { return false }
-        return now - from < settings.lease
+        return LeaderLease.end(followers: followers, quorum: quorum)
+    }
+
+    /// What a push sent now grants its follower (`FollowerStream.grantedLease`).
+    func grantedLease(_ index: Int) -> Int {
+        switch leaseEnd(index) {
+        case .none: 0
+        case .unbounded: settings.lease
+        case .until(let end): max(0, min(settings.lease, end - now))
+        }
     }
 
     func leaderIsLive(_ index: Int) -> Bool {

@@ -57,18 +57,41 @@ struct ElectionSimulationTests {
         #expect(first.leaders == second.leaders)
     }
 
-    @Test("a broken vote rule is caught: two leaders of one term, or a committed entry lost")
+    @Test("the lease rule before LeaderLease.end is caught: a follower serves reads without a committed entry")
+    func wholeLeaseGrants() {
+        let found = Self.firstSchedule(breaking: { $0.pushesGrantWholeLeases = true }, where: \.isStaleRead)
+        print("pushes that grant a whole lease: schedule \(found.schedules) served a stale read (\(found.violation.map(String.init(describing:)) ?? "none"))")
+        #expect(found.violation != nil, "no schedule of \(found.schedules) found a stale read under whole-lease grants")
+    }
+
+    @Test("the commit count before FollowerStream.matched is caught: a refused push's log end counted, a committed entry lost")
+    func refusalsCounted() {
+        // Rare: 2 schedules in 100,000 from seed 1 (22,925 and 45,875) lose an entry this way, so
+        // the search starts shortly before the first.
+        let found = Self.firstSchedule(breaking: { $0.countsRefusals = true }, where: { $0.isSafety && !$0.isStaleRead }, from: 22_000)
+        print("refusals counted as held: schedule \(found.schedules) broke safety (\(found.violation.map(String.init(describing:)) ?? "none"))")
+        #expect(found.violation != nil, "no schedule of \(found.schedules) from 22,000 lost an entry with refusals counted")
+    }
+
+    @Test("a broken vote rule is caught: two leaders of one term, a committed entry lost, or a read without it")
     func brokenRule() {
-        var caught = 0
-        for seed in UInt64(1)...1000 {
+        let found = Self.firstSchedule(breaking: { $0.grantsEveryVote = true }, where: \.isSafety)
+        print("a vote rule that grants every vote: schedule \(found.schedules) broke safety (\(found.violation.map(String.init(describing:)) ?? "none"))")
+        #expect(found.violation != nil, "no schedule of \(found.schedules) found the broken vote rule")
+    }
+
+    /// Runs schedules under a broken rule until one shows the violation looked for (at most
+    /// `limit`): how many it took, and what it found.
+    static func firstSchedule(breaking: (inout ElectionSimulation.Settings) -> Void, where wanted: (ElectionSimulation.Violation) -> Bool,
+                              from first: UInt64 = 1, limit: Int = 20_000) -> (schedules: Int, violation: ElectionSimulation.Violation?) {
+        for seed in first..<first + UInt64(limit) {
             var settings = Self.settings(for: seed)
-            settings.grantsEveryVote = true
+            breaking(&settings)
             var simulation = ElectionSimulation(seed: seed, settings: settings)
-            do { _ = try simulation.run() } catch let violation as ElectionSimulation.Violation where violation.isSafety {
-                caught += 1
+            do { _ = try simulation.run() } catch let violation as ElectionSimulation.Violation where wanted(violation) {
+                return (Int(seed - first) + 1, violation)
             } catch {}
         }
-        print("a vote rule that grants every vote: \(caught) of 1,000 schedules broke safety")
-        #expect(caught > 0, "no schedule of 1,000 found the broken vote rule")
+        return (limit, nil)
     }
 }

@@ -30,6 +30,18 @@ struct ModelsTests {
         #expect(try BazarJSON.decoder().decode(Order.self, from: data) == order)
     }
 
+    @Test("a push keeps every field on the wire, its lease grant included")
+    func pushWireShape() throws {
+        // A field left out of CodingKeys would be dropped silently (they are all optional).
+        var batch = ReplicationBatch(leader: "catalog-1", term: 4, previousSeq: 9, previousTerm: 3, entries: [], number: 12,
+                                     sentAt: 1_800_000_000_000, inSync: true, committedSeq: 8, shownSeq: 7, requestIDs: ["r"])
+        batch.leaseMilliseconds = 640
+        let data = try BazarJSON.encoder().encode(batch)
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        #expect(object["lease_ms"] as? Int == 640)
+        #expect(try BazarJSON.decoder().decode(ReplicationBatch.self, from: data) == batch)
+    }
+
     @Test("order ids are UUIDv7, unique and sortable by creation time")
     func orderIDs() {
         let early = OrderID.make(at: Date(timeIntervalSince1970: 1_700_000_000))

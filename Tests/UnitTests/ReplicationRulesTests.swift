@@ -1,5 +1,6 @@
 import BazarModels
 import BazarReplication
+import BazarService
 import Testing
 
 /// The protocol's rules on their own, without I/O: quorum, commit and lease counting, the vote,
@@ -17,8 +18,38 @@ struct ReplicationRulesTests {
         #expect(CommitRule.mayAcknowledge(inSyncFollowersHoldIt: true, holders: 2, quorum: Quorum(replicas: 3)))
         #expect(!CommitRule.mayAcknowledge(inSyncFollowersHoldIt: true, holders: 1, quorum: Quorum(replicas: 3)))
         #expect(!CommitRule.mayAcknowledge(inSyncFollowersHoldIt: false, holders: 3, quorum: Quorum(replicas: 3)))
-        #expect(LeaderLease.holds(inSyncFollowersConfirm: true, confirmations: 1, quorum: Quorum(replicas: 2)))
-        #expect(!LeaderLease.holds(inSyncFollowersConfirm: true, confirmations: 2, quorum: Quorum(replicas: 5)))
+    }
+
+    @Test("a follower's lease lasts what the push granted, a lease at most, and a shorter grant does not cut an earlier one")
+    func followerLease() {
+        let start = ContinuousClock.now
+        var lease = ReadLease(duration: .seconds(1))
+        lease.renew(at: start, granted: .milliseconds(300), caughtUp: true)
+        #expect(lease.isValid(at: start + .milliseconds(299)) && !lease.isValid(at: start + .milliseconds(300)))
+        lease.renew(at: start + .milliseconds(100), granted: .zero, caughtUp: true)
+        #expect(lease.isValid(at: start + .milliseconds(299)))
+        lease.renew(at: start + .milliseconds(200), granted: .seconds(5), caughtUp: true)
+        #expect(lease.isValid(at: start + .milliseconds(1199)) && !lease.isValid(at: start + .milliseconds(1200)))
+        lease.renew(at: start + .milliseconds(200), caughtUp: false)
+        #expect(!lease.isValid(at: start + .milliseconds(300)))
+    }
+
+    @Test("the leader's lease ends with the in-sync followers' oldest confirmation and the majority's")
+    func leaderLease() {
+        typealias End = LeaderLease.End<Int>
+        // A pair: its in-sync follower decides; once dropped, nothing bounds the lease.
+        #expect(LeaderLease.end(followers: [(confirmedUntil: 1200, inSync: true)], quorum: Quorum(replicas: 2)) == End.until(1200))
+        #expect(LeaderLease.end(followers: [(confirmedUntil: nil, inSync: false)], quorum: Quorum(replicas: 2)) == End.unbounded)
+        #expect(LeaderLease.end(followers: [(confirmedUntil: nil, inSync: true)], quorum: Quorum(replicas: 2)) == End.none)
+        #expect(LeaderLease.end(followers: [(confirmedUntil: Int?, inSync: Bool)](), quorum: Quorum(replicas: 1)) == End.unbounded)
+        // Five: the leader and the two newest confirmations make a majority...
+        let five: [(confirmedUntil: Int?, inSync: Bool)] = [(1500, false), (1100, false), (nil, false), (1300, false)]
+        #expect(LeaderLease.end(followers: five, quorum: Quorum(replicas: 5)) == End.until(1300))
+        // ...and an in-sync follower's older confirmation ends it sooner.
+        #expect(LeaderLease.end(followers: five + [(900, true)], quorum: Quorum(replicas: 6)) == End.until(900))
+        // Too few confirmations: no lease at all.
+        #expect(LeaderLease.end(followers: [(1500, false), (nil, false), (nil, false), (nil, false)], quorum: Quorum(replicas: 5)) == End.none)
+        #expect(End.until(1300).holds(at: 1299) && !End.until(1300).holds(at: 1300) && End.unbounded.holds(at: .max) && !End.none.holds(at: 0))
     }
 
     func rule(term: Int64 = 3, votedFor: ReplicaName? = nil, last: (Int64, Int64) = (3, 10), live: Bool = false) -> VoteRule {

@@ -29,9 +29,46 @@ public enum CommitRule {
 /// The leader's lease: a leader serves reads only while every follower in its in-sync set, and a
 /// quorum (the leader included), confirmed its leadership within the lease. A leader cut off from
 /// the majority stops serving before the others can elect a new one (their election timeout is
-/// longer than the lease). A follower's own lease is `ReadLease`.
+/// longer than the lease, counted from the last push they accepted). A follower's own lease is
+/// `ReadLease`, and it never outlasts the leader's: each push grants the follower what is left of
+/// the leader's lease when it is sent, so a follower that the leader can still reach but that no
+/// longer confirms (its answers are lost), or the followers of a leader cut off from the majority,
+/// stop serving when the leader does, before writes go on without them.
 public enum LeaderLease {
-    public static func holds(inSyncFollowersConfirm: Bool, confirmations: Int, quorum: Quorum) -> Bool {
-        inSyncFollowersConfirm && quorum.isMet(by: confirmations)
+    /// When the lease ends, from each follower's confirmation (the send time of the last push it
+    /// accepted in this term, plus the lease; nil before one) and whether it is in sync.
+    /// (Inlinable: the simulation asks it at every step, specialized for its clock.)
+    @inlinable
+    public static func end<Instant: Comparable & Sendable>(followers: [(confirmedUntil: Instant?, inSync: Bool)], quorum: Quorum) -> End<Instant> {
+        var end: Instant?
+        for follower in followers where follower.inSync {
+            guard let until = follower.confirmedUntil else { return .none }
+            end = end.map { min($0, until) } ?? until
+        }
+        if quorum.usesMajority {
+            // The leader counts itself: the majority's last confirmation, newest first.
+            let needed = quorum.majority - 1
+            let confirmed = followers.compactMap { $0.confirmedUntil }.sorted(by: >)
+            guard confirmed.count >= needed else { return .none }
+            if needed > 0 { end = end.map { min($0, confirmed[needed - 1]) } ?? confirmed[needed - 1] }
+        }
+        return end.map(End.until) ?? .unbounded
+    }
+
+    public enum End<Instant: Comparable & Sendable>: Equatable, Sendable {
+        /// No lease: a follower in sync, or too few, have not confirmed.
+        case none
+        case until(Instant)
+        /// Nothing bounds it: a leader of one, or of a pair whose follower is out of sync.
+        case unbounded
+
+        @inlinable
+        public func holds(at now: Instant) -> Bool {
+            switch self {
+            case .none: false
+            case .until(let end): now < end
+            case .unbounded: true
+            }
+        }
     }
 }
