@@ -22,6 +22,9 @@ struct ElectionSimulation {
         var heartbeat = 200
         var lease = 1_000
         var electionTimeout: Int { lease + heartbeat }
+        /// Which faults: any (the majority rules' model), or one at a time (the pair rules').
+        var faults = Faults.any
+        enum Faults { case any, oneAtATime }
         /// The longest a message takes: up to a lease, so that pushes and votes arrive late.
         var maxDelay = 400
         var dropPercent = 5
@@ -34,6 +37,9 @@ struct ElectionSimulation {
         /// For the tests' own check: the rule before `FollowerStream.matched`, where a refused
         /// push's answer (a gap) counted the follower's log end as held for a commit.
         var countsRefusals = false
+        /// For the tests' own check: the pair rules before `ElectionRule.pairTerm`, where both of a
+        /// pair took over in the next term after any they heard of.
+        var pairsShareTerms = false
         /// For the tests' own check: every vote is granted, whatever `VoteRule` decides.
         var grantsEveryVote = false
     }
@@ -54,7 +60,7 @@ struct ElectionSimulation {
         var number: Int64
         var previousSeq: Int64
         var previousTerm: Int64
-        var entries: [Int64]
+        var entries: [Entry]
         var sentAt: Int
         /// Whether the follower may serve reads under it (`ReplicationBatch.inSync`).
         var inSync: Bool
@@ -83,15 +89,27 @@ struct ElectionSimulation {
         var message: Message
     }
 
+    /// A log entry: its term, and which replica wrote it. Replicas compare terms only, as
+    /// `ReplicationLog` does; the checks compare the writer too, so that two leaders of one term
+    /// (the pair rules allow that briefly) writing different entries at one place is seen.
+    struct Entry: Equatable, CustomStringConvertible {
+        var term: Int64
+        var writer: Int
+        var description: String { "\(term)/\(writer + 1)" }
+    }
+
     struct Replica {
         let name: ReplicaName
         // Stored: survives a crash.
         var term: Int64 = 0
         var vote: (term: Int64, candidate: ReplicaName)?
-        /// The term of each entry; entry `seq` is `log[seq - 1]`.
-        var log: [Int64] = []
+        /// Entry `seq` is `log[seq - 1]`.
+        var log: [Entry] = []
         // Lost in a crash.
         var up = true
+        /// When a crashed replica restarts, and until when a paused one sleeps (one fault at a time).
+        var restartAt: Int?
+        var pausedUntil: Int?
         var startedAt = 0
         var leader: ReplicaName?
         var lastContact: Int?
@@ -109,11 +127,12 @@ struct ElectionSimulation {
 
         var votedFor: ReplicaName? { vote.flatMap { $0.term == term ? $0.candidate : nil } }
         var isLeader: Bool { leader == name }
-        var lastTerm: Int64 { log.last ?? 0 }
+        var lastTerm: Int64 { log.last?.term ?? 0 }
         var lastSeq: Int64 { Int64(log.count) }
 
         mutating func crash() {
             up = false
+            pausedUntil = nil
             leader = nil
             lastContact = nil
             leaderHeardAt = nil
@@ -148,10 +167,10 @@ struct ElectionSimulation {
     /// A one-way cut: what `from` sends `to` is lost, not the other way.
     var oneWay: (from: Int, to: Int)?
     /// The end of what is committed, and that entry's term.
-    var committedEnd: (seq: Int64, term: Int64) = (0, 0)
+    var committedEnd: (seq: Int64, entry: Entry) = (0, Entry(term: 0, writer: -1))
     var leaders: [Int64: ReplicaName] = [:]
     /// Every committed entry: its term, and the term of the leader that committed it.
-    var committed: [Int64: (term: Int64, inTerm: Int64)] = [:]
+    var committed: [Int64: (entry: Entry, inTerm: Int64, by: ReplicaName)] = [:]
     /// Decisions, votes and role changes, one line each, when tracing (a replayed seed).
     var trace: [String]?
     mutating func note(_ line: @autoclosure () -> String) { trace?.append("\(now) ms \(line())") }
@@ -163,6 +182,7 @@ struct ElectionSimulation {
         var commits = 0
         var crashes = 0
         var partitions = 0
+        var pauses = 0
         var delivered = 0
         /// How long after the heal the group first committed a write, in milliseconds.
         var settledIn = 0
@@ -184,41 +204,21 @@ struct ElectionSimulation {
     /// Runs the whole schedule; throws the first violation found.
     mutating func run() throws -> Stats {
         while now < settings.duration {
-            injectFaults()
-            let due = inFlight.removeValue(forKey: now) ?? []
-            for envelope in due where replicas[envelope.to].up {
-                stats.delivered += 1
-                try deliver(envelope)
+            switch settings.faults {
+            case .any: injectFaults()
+            case .oneAtATime: injectOneFault()
             }
-            // Each replica's timer runs every half heartbeat, at a phase of its own.
-            var ticked = false
-            for index in replicas.indices where replicas[index].up && (now + index * 30) % (settings.heartbeat / 2) == 0 {
-                try tick(index)
-                ticked = true
-            }
-            // (Only a message or a timer can start a replica serving or move the commit; time
-            // alone only ends leases.)
-            if ticked || !due.isEmpty { try checkReads() }
-            now += Self.step
+            try advance()
         }
         // Heal everything and let the group settle: a leader must emerge and commit.
         sideA = nil
         oneWay = nil
         for index in replicas.indices where !replicas[index].up { restart(index) }
+        for index in replicas.indices { replicas[index].pausedUntil = nil }
         let settleUntil = now + Self.settleTimeouts * settings.electionTimeout
         let commitsBefore = stats.commits
         let healedAt = now
-        while now < settleUntil, stats.commits == commitsBefore {
-            let due = inFlight.removeValue(forKey: now) ?? []
-            for envelope in due where replicas[envelope.to].up { try deliver(envelope) }
-            var ticked = false
-            for index in replicas.indices where (now + index * 30) % (settings.heartbeat / 2) == 0 {
-                try tick(index)
-                ticked = true
-            }
-            if ticked || !due.isEmpty { try checkReads() }
-            now += Self.step
-        }
+        while now < settleUntil, stats.commits == commitsBefore { try advance() }
         stats.settledIn = now - healedAt
         guard stats.commits > commitsBefore else {
             throw Violation(seed: seed, time: now, what: "no write was committed in \(Self.settleTimeouts * settings.electionTimeout) ms after every fault healed: \(summary)", isSafety: false)
@@ -226,7 +226,74 @@ struct ElectionSimulation {
         return stats
     }
 
+    /// One step of virtual time: the messages due are delivered (lost to a crashed replica, held
+    /// for a paused one), the timers due run, and the reads are checked.
+    mutating func advance() throws {
+        let due = inFlight.removeValue(forKey: now) ?? []
+        for envelope in due where replicas[envelope.to].up {
+            if let until = replicas[envelope.to].pausedUntil, until > now {
+                inFlight[until, default: []].append(envelope)
+                continue
+            }
+            stats.delivered += 1
+            try deliver(envelope)
+        }
+        // Each replica's timer runs every half heartbeat, at a phase of its own.
+        var ticked = false
+        for index in replicas.indices where replicas[index].up && (now + index * 30) % (settings.heartbeat / 2) == 0 {
+            if let until = replicas[index].pausedUntil {
+                guard now >= until else { continue }
+                replicas[index].pausedUntil = nil
+            }
+            try tick(index)
+            ticked = true
+        }
+        // (Only a message or a timer can start a replica serving or move the commit; time
+        // alone only ends leases.)
+        if ticked || !due.isEmpty { try checkReads() }
+        now += Self.step
+    }
+
     // MARK: Faults
+
+    /// The faults the pair rules are built for (docs/consistency.md, "Fault model"): one at a
+    /// time, and only once the group is whole again (every replica up and in sync with one
+    /// leader): a replica crashes and restarts, or is paused (SIGSTOP) for up to three leases.
+    /// Messages are slow and sometimes arrive twice but are not lost, and nothing is cut.
+    mutating func injectOneFault() {
+        guard now % 100 == 0 else { return }
+        for index in replicas.indices where !replicas[index].up {
+            if let at = replicas[index].restartAt, now >= at { restart(index) }
+        }
+        guard isWhole else { return }
+        let roll = random.below(1000)
+        let victim = random.below(replicas.count)
+        if roll < 40 {
+            replicas[victim].crash()
+            replicas[victim].restartAt = now + 100 * (1 + random.below(3 * settings.lease / 100))
+            stats.crashes += 1
+            let line = "\(replicas[victim].name) crashes (log \(replicas[victim].lastTerm)/\(replicas[victim].lastSeq))"
+            note(line)
+        } else if roll < 80 {
+            let until = now + Self.step * (1 + random.below(3 * settings.lease / Self.step))
+            replicas[victim].pausedUntil = until
+            stats.pauses += 1
+            let line = "\(replicas[victim].name) paused until \(until) ms"
+            note(line)
+        }
+    }
+
+    /// Every replica up and running, one leader, every other replica following it, in sync and
+    /// holding its whole log.
+    var isWhole: Bool {
+        guard replicas.allSatisfy({ $0.up && $0.pausedUntil == nil }),
+              let leader = replicas.firstIndex(where: \.isLeader) else { return false }
+        let l = replicas[leader]
+        return replicas.indices.allSatisfy { index in
+            index == leader || (replicas[index].leader == l.name && replicas[index].term == l.term
+                && l.streams[index].map { $0.inSync && $0.matched == l.lastSeq } ?? false)
+        }
+    }
 
     mutating func injectFaults() {
         guard now % 100 == 0 else { return }
@@ -262,6 +329,7 @@ struct ElectionSimulation {
 
     mutating func restart(_ index: Int) {
         replicas[index].up = true
+        replicas[index].restartAt = nil
         replicas[index].startedAt = now
         let line = "\(replicas[index].name) restarts"
         note(line)
@@ -291,7 +359,7 @@ struct ElectionSimulation {
     mutating func tick(_ index: Int) throws {
         if replicas[index].isLeader {
             // A client write now and then, then a push to every follower (its heartbeat).
-            if random.below(3) == 0 { replicas[index].log.append(replicas[index].term) }
+            if random.below(3) == 0 { replicas[index].log.append(Entry(term: replicas[index].term, writer: index)) }
             for peer in replicas.indices where peer != index { push(from: index, to: peer) }
             try advanceCommit(index)
             return
@@ -340,7 +408,9 @@ struct ElectionSimulation {
         case .wait:
             deferElection(index)
         case .takeOver(let term):
-            try becomeLeader(index, term: term)
+            // (The old rule: the next term after any heard of, which both of a pair may take.)
+            let shared = max(replica.term, answers.map(\.term).max() ?? 0) + 1
+            try becomeLeader(index, term: settings.pairsShareTerms ? shared : term)
         case .stand(let term):
             guard replica.term < term else { return }
             replicas[index].term = term
@@ -358,13 +428,16 @@ struct ElectionSimulation {
         if quorum.usesMajority {
             guard replica.term == term, replica.votedFor == replica.name, replica.leader == nil else { return }
         }
-        if let other = leaders[term], other != replica.name {
+        // (The pair rules allow two leaders of one term, briefly: nobody votes, and the
+        // higher-numbered one steps down, `StepDownRule`. Neither may lose what the other committed.)
+        if quorum.usesMajority, let other = leaders[term], other != replica.name {
             throw Violation(seed: seed, time: now, what: "\(other) and \(replica.name) both lead term \(term)")
         }
-        // Every entry committed in an earlier term must be on the new leader, where it was.
-        for (seq, entry) in committed where entry.inTerm < term {
-            guard seq <= replica.lastSeq, replica.log[Int(seq) - 1] == entry.term else {
-                throw Violation(seed: seed, time: now, what: "\(replica.name) leads term \(term) without entry \(seq) (term \(entry.term)), committed in term \(entry.inTerm)")
+        // Every entry committed in an earlier term, or by another leader of this one, must be on
+        // the new leader, where it was.
+        for (seq, entry) in committed where entry.inTerm < term || (entry.inTerm == term && entry.by != replica.name) {
+            guard seq <= replica.lastSeq, replica.log[Int(seq) - 1] == entry.entry else {
+                throw Violation(seed: seed, time: now, what: "\(replica.name) leads term \(term) without entry \(seq) (\(entry.entry), term/writer), committed in term \(entry.inTerm)")
             }
         }
         leaders[term] = replica.name
@@ -375,7 +448,7 @@ struct ElectionSimulation {
         replicas[index].candidacy = nil
         replicas[index].streams = Dictionary(uniqueKeysWithValues: replicas.indices.filter { $0 != index }.map { ($0, Stream()) })
         // The term's first entry is the new leader's own.
-        replicas[index].log.append(term)
+        replicas[index].log.append(Entry(term: term, writer: index))
     }
 
     mutating func push(from index: Int, to peer: Int) {
@@ -394,7 +467,7 @@ struct ElectionSimulation {
         let number = replicas[index].pushNumber
         let leaseLeft = settings.pushesGrantWholeLeases ? settings.lease : grantedLease(index)
         let push = Push(leader: leader.name, term: leader.term, number: number, previousSeq: resumeAt,
-                        previousTerm: resumeAt > 0 ? leader.log[Int(resumeAt) - 1] : 0,
+                        previousTerm: resumeAt > 0 ? leader.log[Int(resumeAt) - 1].term : 0,
                         entries: stream.resumeAt == nil ? [] : Array(leader.log[Int(resumeAt)...]), sentAt: now, inSync: stream.inSync,
                         leaseLeft: leaseLeft)
         stream.inFlight = (number, now, leader.lastSeq)
@@ -406,21 +479,21 @@ struct ElectionSimulation {
     mutating func advanceCommit(_ index: Int) throws {
         let leader = replicas[index]
         var seq = leader.lastSeq
-        while seq > 0, leader.log[Int(seq) - 1] == leader.term {
+        while seq > 0, leader.log[Int(seq) - 1].term == leader.term {
             let holders = 1 + leader.streams.values.filter { $0.matched >= seq }.count
             let inSyncHold = leader.streams.values.allSatisfy { !$0.inSync || $0.matched >= seq }
             if CommitRule.mayAcknowledge(inSyncFollowersHoldIt: inSyncHold, holders: holders, quorum: quorum) { break }
             seq -= 1
         }
-        guard seq > 0, leader.log[Int(seq) - 1] == leader.term else { return }
+        guard seq > 0, leader.log[Int(seq) - 1].term == leader.term else { return }
         for s in 1...seq {
-            let term = leader.log[Int(s) - 1]
+            let entry = leader.log[Int(s) - 1]
             if let earlier = committed[s] {
-                guard earlier.term == term else {
-                    throw Violation(seed: seed, time: now, what: "entry \(s) committed with term \(earlier.term) and again with term \(term) by \(leader.name)")
+                guard earlier.entry == entry else {
+                    throw Violation(seed: seed, time: now, what: "entry \(s) committed as \(earlier.entry) and again as \(entry) (term/writer) by \(leader.name)")
                 }
             } else {
-                committed[s] = (term, leader.term)
+                committed[s] = (entry, leader.term, leader.name)
                 stats.commits += 1
             }
         }
@@ -529,20 +602,20 @@ struct ElectionSimulation {
             send(ack(accepted: false), from: index, to: from)
             return
         }
-        if push.previousSeq > 0, replica.log[Int(push.previousSeq) - 1] != push.previousTerm {
+        if push.previousSeq > 0, replica.log[Int(push.previousSeq) - 1].term != push.previousTerm {
             replica.leaseUntil = nil
             replica.caughtUp = false
             send(ack(accepted: false, needsSnapshot: true), from: index, to: from)
             return
         }
-        for (offset, term) in push.entries.enumerated() {
+        for (offset, entry) in push.entries.enumerated() {
             let position = Int(push.previousSeq) + offset
             if position < replica.log.count {
-                if replica.log[position] == term { continue }
-                note("\(replica.name) drops entries \(position + 1)-\(replica.log.count) for \(push.leader)'s of term \(term)")
+                if replica.log[position].term == entry.term { continue }
+                note("\(replica.name) drops entries \(position + 1)-\(replica.log.count) for \(push.leader)'s of term \(entry.term)")
                 replica.log.removeSubrange(position...)
             }
-            replica.log.append(term)
+            replica.log.append(entry)
         }
         let until = push.sentAt + min(settings.lease, push.leaseLeft)
         replica.leaseUntil = max(replica.leaseUntil ?? until, until)
@@ -556,7 +629,7 @@ struct ElectionSimulation {
         guard committedEnd.seq > 0 else { return }
         for index in replicas.indices where replicas[index].up && servesReads(index) {
             let replica = replicas[index]
-            guard replica.lastSeq >= committedEnd.seq, replica.log[Int(committedEnd.seq) - 1] == committedEnd.term else {
+            guard replica.lastSeq >= committedEnd.seq, replica.log[Int(committedEnd.seq) - 1] == committedEnd.entry else {
                 throw Violation(seed: seed, time: now, what: "\(replica.name) serves reads without committed entry \(committedEnd.seq) (its log ends at \(replica.lastTerm)/\(replica.lastSeq)): \(summary)", isStaleRead: true)
             }
         }

@@ -120,7 +120,12 @@ struct ReplicationRulesTests {
         #expect(election(2, rank: 1).decide([status(1)]) == .wait)
         // Nobody answered: after a start, an election timeout per place (and one) first.
         #expect(election(2, rank: 1, up: 2).decide([]) == .wait)
-        #expect(election(2, rank: 1, up: 3).decide([]) == .takeOver(term: 4))
+        #expect(election(2, rank: 1, up: 3).decide([]) == .takeOver(term: 5))
+        // Each of a pair takes over in terms of its own: the lower-numbered in even ones.
+        #expect(election(2, term: 4, last: (4, 10)).decide([status(2, term: 4)]) == .takeOver(term: 6))
+        #expect(election(2, rank: 1, term: 4, last: (4, 10), up: 3).decide([]) == .takeOver(term: 5))
+        #expect(election(1, term: 4, last: (4, 10)).decide([]) == .takeOver(term: 5))
+        #expect((0...9).map { ElectionRule.pairTerm(after: $0, rank: 1, replicas: 2) } == [1, 3, 3, 5, 5, 7, 7, 9, 9, 11])
         // A log older than a known term does not take over.
         #expect(election(2, term: 4, last: (3, 50)).decide([status(2, term: 4, last: (3, 10))]) == .wait)
         // The majority rules: only with a majority answering and none of it hearing a leader.

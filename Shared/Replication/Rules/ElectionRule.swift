@@ -7,7 +7,7 @@ import BazarModels
 ///
 /// It follows a replica that leads in a term at least as new as its own. When none does:
 /// - the pair rules (one or two replicas): the most up-to-date live replica takes over, the
-///   lowest-numbered on a tie, in a term newer than any it heard of, provided its log reaches the
+///   lowest-numbered on a tie, in a term of its own newer than any it heard of (`pairTerm`), provided its log reaches the
 ///   newest term it knows; after a start, one that hears from nobody first waits an election
 ///   timeout per place (its peer may lead and merely be slow to answer);
 /// - the majority rules (three or more): it stands for election in a new term, only when a
@@ -78,7 +78,20 @@ public struct ElectionRule: Sendable {
         // (Taking over at once after a start, a restarted replica led in the same term as the
         // leader it could not hear, and the pair's tie-break then dropped that leader's writes.)
         guard best == me, !statuses.isEmpty || sinceStart >= electionTimeout * (rank + 1) else { return .wait }
-        return .takeOver(term: newTerm)
+        return .takeOver(term: Self.pairTerm(after: newTerm - 1, rank: rank, replicas: quorum.replicas))
+    }
+
+    /// The pair rules' next term for the replica of `rank`: the first after `term` that is its
+    /// own (the lower-numbered of two takes the even terms). Two replicas that both take over, from
+    /// answers that crossed, then never lead one term, so that a term's entries have one writer
+    /// and logs that agree on an entry's term agree on the entry. (When both could lead one term,
+    /// the simulation found the one that stepped down keeping its own entries of that term where
+    /// the other's stood, and serving reads from them.)
+    public static func pairTerm(after term: Int64, rank: Int, replicas: Int) -> Int64 {
+        let next = term + 1
+        guard replicas > 1 else { return next }
+        let count = Int64(replicas)
+        return next + (Int64(rank) - next % count + count) % count
     }
 
     /// Whether a candidacy won: its own vote and the granted ones of its term make a majority.
