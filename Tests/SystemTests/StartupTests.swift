@@ -194,7 +194,13 @@ struct StartupTests {
         let products = checkout.appendingPathComponent(".build/debug")
         try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: checkout.appendingPathComponent("Package.swift").path, contents: Data())
-        try FileManager.default.copyItem(atPath: Self.binDirectory + "/bazar", toPath: products.appendingPathComponent("bazar").path)
+        // A hard link where it can be (a copy on another file system): a copy's file is open for
+        // writing, and a process that another test forks meanwhile inherits that descriptor until
+        // it execs, so starting the copy could fail with "Text file busy" (seen in CI).
+        let copy = products.appendingPathComponent("bazar").path
+        do { try FileManager.default.linkItem(atPath: Self.binDirectory + "/bazar", toPath: copy) } catch {
+            try FileManager.default.copyItem(atPath: Self.binDirectory + "/bazar", toPath: copy)
+        }
         for service in ["bazar-front", "bazar-catalog", "bazar-order"] {
             try FileManager.default.createSymbolicLink(atPath: products.appendingPathComponent(service).path, withDestinationPath: Self.binDirectory + "/" + service)
         }
