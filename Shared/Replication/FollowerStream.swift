@@ -252,13 +252,9 @@ actor FollowerStream {
         guard let owner else { return 0 }
         switch await owner.leaseEnd() {
         case .none: return 0
-        case .unbounded: return Self.milliseconds(lease)
-        case .until(let end): return max(0, Self.milliseconds(min(lease, end - .now)) - 1)
+        case .unbounded: return lease.milliseconds
+        case .until(let end): return max(0, min(lease, end - .now).milliseconds - 1)
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     private func termOfAcknowledged() async throws -> Int64? {

@@ -56,7 +56,8 @@ public struct ElectionRule: Sendable {
            let name = ReplicaName(leading.replica) {
             return .follow(name, term: leading.term)
         }
-        let newTerm = max(term, statuses.map(\.term).max() ?? 0) + 1
+        let newestTerm = max(term, statuses.map(\.term).max() ?? 0)
+        let newTerm = newestTerm + 1
         if quorum.usesMajority {
             let leaderHeard = statuses.contains { $0.role == .follower && $0.inSync && !$0.leader.isEmpty }
             guard sinceStart >= electionTimeout * rank, statuses.count + 1 >= quorum.majority, !leaderHeard else { return .wait }
@@ -78,7 +79,7 @@ public struct ElectionRule: Sendable {
         // (Taking over at once after a start, a restarted replica led in the same term as the
         // leader it could not hear, and the pair's tie-break then dropped that leader's writes.)
         guard best == me, !statuses.isEmpty || sinceStart >= electionTimeout * (rank + 1) else { return .wait }
-        return .takeOver(term: Self.pairTerm(after: newTerm - 1, rank: rank, replicas: quorum.replicas))
+        return .takeOver(term: Self.pairTerm(after: newestTerm, rank: rank, replicas: quorum.replicas))
     }
 
     /// The pair rules' next term for the replica of `rank`: the first after `term` that is its
