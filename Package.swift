@@ -31,6 +31,8 @@ let package = Package(
         // OTLP over HTTP only: the default traits add gRPC, minutes of build for an exporter Bazar
         // does not offer.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // The front end's own exporter reads and writes W3C trace context with swift-otel's library.
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
         // The bookstore's vocabulary: books, orders, bodies, errors, replica names.
@@ -50,7 +52,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
             ],
             path: "Shared/Service"
         ),
@@ -65,6 +66,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             path: "Shared/Replication"
         ),
@@ -73,6 +75,7 @@ let package = Package(
             dependencies: [
                 "BazarService", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ],
             path: "Services/Front/App",
             plugins: ["EmbedOpenAPI"]),

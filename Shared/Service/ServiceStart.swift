@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hummingbird
+import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -15,16 +16,21 @@ public enum ServiceStart {
     /// said in the service's words.
     ///
     /// `replica` names this process among the service's (`catalog-1`; a front end has no name,
-    /// and its spans name it by its address).
+    /// and its spans name it by its address); `tracing` makes its tracer when spans are sent.
     public static func run(
-        _ settings: ServerSettings, service: String, replica: String?, _ build: () async throws -> some ApplicationProtocol
+        _ settings: ServerSettings, service: String, replica: String?, tracing: TracerBootstrap,
+        _ build: () async throws -> some ApplicationProtocol
     ) async throws {
         do {
             try await checkAddress(host: settings.host, port: settings.port)
             // The tracer first: every span the application makes goes to the process's tracer.
             let logger = ServiceApplication.logger(name: replica ?? service, level: settings.logLevel)
-            let spanExport = try Traces.bootstrap(
-                settings.traceExport, service: service, instance: replica ?? "\(service)@\(settings.host):\(settings.port)", logger: logger)
+            let process = TracedProcess(service: "bazar-\(service)", instance: replica ?? "\(service)@\(settings.host):\(settings.port)")
+            let spanExport = try settings.traceExport.map { export in
+                let service = try tracing(export, process, logger)
+                logger.info("sending spans", metadata: ["endpoint": "\(export.tracesURL)", "protocol": "\(export.encoding.rawValue)"])
+                return service
+            }
             let application = try await build()
             guard let spanExport else { return try await application.runService() }
             // Stopped in reverse order: the application first, then the export flushes its spans.

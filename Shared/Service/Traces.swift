@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
-import OTel
 import ServiceLifecycle
 import Tracing
 
@@ -39,6 +38,24 @@ public struct TraceExport: Sendable, Equatable {
     }
 }
 
+/// The process a span comes from, as a collector shows it: OpenTelemetry's `service.name`
+/// (`bazar-front`) and `service.instance.id` (`catalog-1`, `front@127.0.0.1:8080`).
+public struct TracedProcess: Sendable, Equatable {
+    public var service: String
+    public var instance: String
+
+    public init(service: String, instance: String) {
+        self.service = service
+        self.instance = instance
+    }
+}
+
+/// Makes a process's tracer the process's (`InstrumentationSystem.bootstrap`) and returns the
+/// service that sends its spans in batches and flushes them at shutdown. The replicas use
+/// swift-otel's (`OTelTracing`); the front end its own small one (`FrontTracing`), because
+/// swift-otel links all of Foundation and its ICU data, a third of the front end's image.
+public typealias TracerBootstrap = @Sendable (TraceExport, TracedProcess, Logger) throws -> any Service
+
 /// Spans around Bazar's own work (back-end calls, store transactions, replication), each a child
 /// of the span of the request it serves. Work that serves no traced request (heartbeats, health
 /// checks, elections) makes none: each would be a trace of its own, many a second. With tracing
@@ -47,23 +64,6 @@ public enum Traces {
     /// Makes OpenTelemetry's tracer the process's (swift-otel, spans only: logs and metrics have
     /// their own ways out) and returns the service that sends spans in batches and flushes them at
     /// shutdown; nil, and nothing bootstrapped, without an export.
-    public static func bootstrap(_ export: TraceExport?, service: String, instance: String, logger: Logger) throws -> (any Service)? {
-        guard let export else { return nil }
-        var configuration = OTel.Configuration.default
-        configuration.serviceName = "bazar-\(service)"
-        configuration.resourceAttributes = ["service.instance.id": instance]
-        configuration.diagnosticLogger = .custom(logger)
-        configuration.diagnosticLogLevel = .warning
-        configuration.logs.enabled = false
-        configuration.metrics.enabled = false
-        configuration.traces.otlpExporter.endpoint = export.tracesURL
-        configuration.traces.otlpExporter.protocol = export.encoding == .json ? .httpJSON : .httpProtobuf
-        let backend = try OTel.makeTracingBackend(configuration: configuration)
-        InstrumentationSystem.bootstrap(backend.factory)
-        logger.info("sending spans", metadata: ["endpoint": "\(export.tracesURL)", "protocol": "\(export.encoding.rawValue)"])
-        return backend.service
-    }
-
     /// Runs `body` in a span named `name`, a child of `parent` (the current request's span by
     /// default) linked to `others`; without a parent, runs it without a span. The name and the
     /// attributes are made only for a span: with tracing off, a back-end call or a transaction

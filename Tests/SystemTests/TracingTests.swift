@@ -10,11 +10,14 @@ struct TracingTests {
     /// How often the services send their spans here (OpenTelemetry's `OTEL_BSP_SCHEDULE_DELAY`, ms).
     static let exportDelayMs = 200
 
-    @Test("a purchase's request id is in the log of every replica it reached, and its spans reach a collector as one trace across front end, order and catalog")
-    func purchaseIsFollowed() async throws {
+    /// In both of OTLP/HTTP's encodings: the replicas' come from swift-otel, the front end's from
+    /// its own exporter, and the collector reads both.
+    @Test("a purchase's request id is in the log of every replica it reached, and its spans reach a collector as one trace across front end, order and catalog",
+          arguments: ["http/protobuf", "http/json"])
+    func purchaseIsFollowed(encoding: String) async throws {
         try await OTLPCollector.with { collector in
             try await SystemCluster.with(environment: [
-                "BAZAR_OTLP_ENDPOINT": collector.url, "BAZAR_OTLP_PROTOCOL": "http/json",
+                "BAZAR_OTLP_ENDPOINT": collector.url, "BAZAR_OTLP_PROTOCOL": encoding,
                 "OTEL_BSP_SCHEDULE_DELAY": "\(Self.exportDelayMs)", "BAZAR_LOG_LEVEL": "debug",
             ]) { bazar in
                 try await bazar.setStock(2, 5)
@@ -30,6 +33,7 @@ struct TracingTests {
                     return trace?.isWhole == true && trace?.reachesFollowers == true
                 }
                 #expect(await collector.undecodableRequests() == 0)
+                #expect(await Array(collector.contentTypes().keys) == [encoding == "http/json" ? "application/json" : "application/x-protobuf"])
                 // Only requests of the API start traces: no heartbeat, health check or vote does.
                 let roots = await collector.received().filter { $0.parentSpanID == nil }
                 let operational = ["/health", "/ready", "/metrics", "/status", "/replication/status"]

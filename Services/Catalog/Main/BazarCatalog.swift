@@ -17,7 +17,7 @@ struct BazarCatalog: AsyncParsableCommand {
         try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try CatalogConfiguration.resolve(server: server, replica: replica)
-        try await ServiceStart.run(configuration.server, service: "catalog", replica: configuration.replica.me.description) {
+        try await ServiceStart.run(configuration.server, service: "catalog", replica: configuration.replica.me.description, tracing: OTelTracing.bootstrap) {
             try await buildCatalogApplication(configuration)
         }
     }

@@ -16,7 +16,7 @@ struct BazarFront: AsyncParsableCommand {
         try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try front.resolve(server: server)
-        try await ServiceStart.run(configuration.server, service: "front", replica: nil) {
+        try await ServiceStart.run(configuration.server, service: "front", replica: nil, tracing: FrontTracing.bootstrap) {
             try await buildFrontApplication(configuration)
         }
     }

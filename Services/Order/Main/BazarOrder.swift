@@ -18,7 +18,7 @@ struct BazarOrder: AsyncParsableCommand {
         try ServiceLogging.bootstrap(format: server.logFormat)
         ServiceMetrics.bootstrap()
         let configuration = try order.resolve(server: server, replica: replica)
-        try await ServiceStart.run(configuration.server, service: "order", replica: configuration.replica.me.description) {
+        try await ServiceStart.run(configuration.server, service: "order", replica: configuration.replica.me.description, tracing: OTelTracing.bootstrap) {
             try await buildOrderApplication(configuration)
         }
     }
