@@ -28,13 +28,14 @@ enum OTLPTraceEncoding {
         return request.bytes
     }
 
-    static func json(_ spans: [FinishedSpan], from process: TracedProcess) -> [UInt8] {
+    /// Throws for what JSON cannot hold (a NaN or infinite attribute).
+    static func json(_ spans: [FinishedSpan], from process: TracedProcess) throws -> [UInt8] {
         let request = JSONRequest(resourceSpans: [.init(
             resource: .init(attributes: [
                 .init("service.name", .string(process.service)), .init("service.instance.id", .string(process.instance)),
             ]),
             scopeSpans: [.init(scope: .init(name: scope), spans: spans.map(JSONRequest.Span.init))])])
-        return Array((try? JSONEncoder().encode(request)) ?? Data("{}".utf8))
+        return Array(try JSONEncoder().encode(request))
     }
 }
 

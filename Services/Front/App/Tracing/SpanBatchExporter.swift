@@ -112,17 +112,15 @@ final class SpanBatchExporter: Service {
     private func send(_ batch: [FinishedSpan], with http: HTTPClient) async {
         var request = HTTPClientRequest(url: export.tracesURL)
         request.method = .POST
-        let body: [UInt8]
-        switch export.encoding {
-        case .protobuf:
-            request.headers.add(name: "Content-Type", value: "application/x-protobuf")
-            body = OTLPTraceEncoding.protobuf(batch, from: process)
-        case .json:
-            request.headers.add(name: "Content-Type", value: "application/json")
-            body = OTLPTraceEncoding.json(batch, from: process)
-        }
-        request.body = .bytes(body)
         do {
+            switch export.encoding {
+            case .protobuf:
+                request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+                request.body = .bytes(OTLPTraceEncoding.protobuf(batch, from: process))
+            case .json:
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(try OTLPTraceEncoding.json(batch, from: process))
+            }
             let response = try await http.execute(request, timeout: .milliseconds(settings.exportTimeout.milliseconds))
             _ = try? await response.body.collect(upTo: 1 << 20)
             guard (200..<300).contains(response.status.code) else {
