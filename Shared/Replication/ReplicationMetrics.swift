@@ -9,8 +9,7 @@ enum ReplicationMetrics {
     static let registry = ServiceMetrics.registry
 
     /// Made once: a follower may forward many writes (callers that do not yet know the leader).
-    static let writesForwarded = registry.makeCounter(
-        name: "bazar_replication_writes_forwarded_total",
+    static let writesForwarded = registry.counter("bazar_replication_writes_forwarded_total",
         help: "Writes this replica received as a follower and sent on to its leader (callers send writes to the replica that answered their last one, so these are few).")
 
     static func tookOver() {
@@ -36,6 +35,6 @@ enum ReplicationMetrics {
     }
 
     private static func count(_ name: String, follower: String? = nil, help: String) {
-        registry.makeCounter(name: name, labels: follower.map { [("follower", $0)] } ?? [], help: help).increment()
+        registry.counter(name, labels: follower.map { [("follower", $0)] } ?? [], help: help).increment()
     }
 }

@@ -59,28 +59,27 @@ public struct ReplicationRoutes: Sendable {
     func publishMetrics() async {
         guard let status = try? await status() else { return }
         let registry = ServiceMetrics.registry
-        registry.makeGauge(name: "bazar_replication_leader", help: "1 while this replica leads its group, else 0.")
+        registry.gauge("bazar_replication_leader", help: "1 while this replica leads its group, else 0.")
             .set(to: status.role == .leader ? 1 : 0)
-        registry.makeGauge(name: "bazar_replication_term", help: "The leader term this replica is in.")
+        registry.gauge("bazar_replication_term", help: "The leader term this replica is in.")
             .set(Int64(status.term))
-        registry.makeGauge(name: "bazar_replication_last_seq", help: "Sequence number of the last entry in this replica's log.")
+        registry.gauge("bazar_replication_last_seq", help: "Sequence number of the last entry in this replica's log.")
             .set(Int64(status.lastSeq))
-        registry.makeGauge(name: "bazar_replication_in_sync", help: "1 while this replica may serve reads (G6), else 0.")
+        registry.gauge("bazar_replication_in_sync", help: "1 while this replica may serve reads (G6), else 0.")
             .set(to: status.inSync ? 1 : 0)
-        registry.makeGauge(name: "bazar_replication_commit_seq", help: "The commit index as this replica knows it: the last entry every in-sync follower holds.")
+        registry.gauge("bazar_replication_commit_seq", help: "The commit index as this replica knows it: the last entry every in-sync follower holds.")
             .set(replicator.commitPoint.seq)
         if let shown = replicator.shownPoint {
-            registry.makeGauge(
-                name: "bazar_replication_shown_seq",
+            registry.gauge("bazar_replication_shown_seq",
                 help: "The shown point as this replica knows it: the last entry that, with all before it, is committed and announced to the front ends.")
                 .set(shown.seq)
         }
         // Each follower's lag, on the leader; a replica that stops leading drops these rows.
         let standings = await replicator.followerStandings()
         for peer in replicator.group.peers.map(\.name.description) {
-            let lag = registry.makeGauge(name: "bazar_replication_follower_lag", labels: [("follower", peer)],
+            let lag = registry.gauge("bazar_replication_follower_lag", labels: [("follower", peer)],
                                          help: "On the leader: entries a follower is behind this leader's log end, as its last answer says.")
-            let inSync = registry.makeGauge(name: "bazar_replication_follower_in_sync", labels: [("follower", peer)],
+            let inSync = registry.gauge("bazar_replication_follower_in_sync", labels: [("follower", peer)],
                                             help: "On the leader: 1 while the follower is in the in-sync set (writes wait for it), else 0.")
             if let standing = standings.first(where: { $0.follower == peer }) {
                 lag.set(standing.lag)

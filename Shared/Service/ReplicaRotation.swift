@@ -174,15 +174,13 @@ struct CallMetrics: Sendable {
 
     init(_ replica: ReplicaName, registry: PrometheusCollectorRegistry = ServiceMetrics.registry) {
         func calls(_ outcome: String) -> Counter {
-            registry.makeCounter(
-                name: "bazar_backend_calls_total", labels: [("replica", replica.description), ("outcome", outcome)],
+            registry.counter("bazar_backend_calls_total", labels: [("replica", replica.description), ("outcome", outcome)],
                 help: "Calls to a replica, by how they ended: answered, unavailable (503: not serving, or changing leader) or unreachable (no answer in time, or refused).")
         }
         answered = calls("answered")
         unavailable = calls("unavailable")
         unreachable = calls("unreachable")
-        duration = registry.makeDurationHistogram(
-            name: "bazar_backend_call_duration_seconds", labels: [("replica", replica.description)], buckets: Self.buckets,
+        duration = registry.durationHistogram("bazar_backend_call_duration_seconds", labels: [("replica", replica.description)], buckets: Self.buckets,
             help: "Time an answered call to a replica took, in seconds.")
     }
 }

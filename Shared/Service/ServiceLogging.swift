@@ -33,15 +33,12 @@ public struct ServiceLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
         var all = metadata
         if let provided = metadataProvider?.get(), !provided.isEmpty { all.merge(provided) { _, new in new } }
-        if let explicit, !explicit.isEmpty { all.merge(explicit) { _, new in new } }
-        let text = Self.line(format: format, time: Self.timestamp(), level: level, label: label, message: "\(message)",
-                             metadata: all.mapValues { "\($0)" }, source: source)
+        if let explicit = event.metadata, !explicit.isEmpty { all.merge(explicit) { _, new in new } }
+        let text = Self.line(format: format, time: Self.timestamp(), level: event.level, label: label, message: "\(event.message)",
+                             metadata: all.mapValues { "\($0)" }, source: event.source)
         // One write per line, so that lines of concurrent tasks do not interleave.
         text.utf8CString.withUnsafeBufferPointer { buffer in
             _ = write(STDERR_FILENO, buffer.baseAddress, buffer.count - 1)

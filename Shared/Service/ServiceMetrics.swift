@@ -47,18 +47,17 @@ struct DescribedMetricsFactory: MetricsFactory {
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         guard let metric = described(label, dimensions) else { return base.makeCounter(label: label, dimensions: dimensions) }
-        return base.registry.makeCounter(name: metric.name, labels: metric.labels, help: metric.help)
+        return base.registry.counter(metric.name, labels: metric.labels, help: metric.help)
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         guard let metric = described(label, dimensions) else { return base.makeMeter(label: label, dimensions: dimensions) }
-        return base.registry.makeGauge(name: metric.name, labels: metric.labels, help: metric.help)
+        return base.registry.gauge(metric.name, labels: metric.labels, help: metric.help)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         guard let metric = described(label, dimensions) else { return base.makeTimer(label: label, dimensions: dimensions) }
-        return base.registry.makeDurationHistogram(
-            name: metric.name, labels: metric.labels, buckets: base.durationHistogramBuckets[metric.name] ?? base.defaultDurationHistogramBuckets,
+        return base.registry.durationHistogram(metric.name, labels: metric.labels, buckets: base.durationHistogramBuckets[metric.name] ?? base.defaultDurationHistogramBuckets,
             help: metric.help)
     }
 
@@ -91,5 +90,26 @@ extension ServiceMetrics {
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
+    }
+}
+
+/// Bazar's metrics by their whole Prometheus name. swift-prometheus 2.4 deprecates names given as
+/// one string for a descriptor of parts (namespace, subsystem, name, unit); the parts join with
+/// underscores and an empty unit is left out, so a whole name with no unit is the same metric.
+extension PrometheusCollectorRegistry {
+    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    public func counter(_ name: String, labels: [(String, String)] = [], help: String) -> Prometheus.Counter {
+        makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
+    }
+
+    public func gauge(_ name: String, labels: [(String, String)] = [], help: String) -> Prometheus.Gauge {
+        makeGauge(descriptor: Self.descriptor(name, help), labels: labels)
+    }
+
+    public func durationHistogram(_ name: String, labels: [(String, String)] = [], buckets: [Duration], help: String) -> Prometheus.DurationHistogram {
+        makeDurationHistogram(descriptor: Self.descriptor(name, help), labels: labels, buckets: buckets)
     }
 }

@@ -21,7 +21,8 @@ struct FaultSuites {
     /// know nothing of the protocol (both are tested against the same contract in the unit tests),
     /// and the deterministic simulation covers the fault schedules, so a second run of every
     /// scenario on the other store doubled the slowest part of `swift test` for little.
-    /// `BAZAR_FAULT_STORAGE=both` runs every scenario on both, `sqlite` or `postgres` on that one only.
+    /// `BAZAR_FAULT_STORAGE=both` runs every scenario on both, `sqlite` or `postgres` on that one only;
+    /// `BAZAR_FAULT_SCENARIO=N` runs only scenario N (0-based), for investigating one.
     static func runs(count: Int, startingWith first: SystemCluster.Storage = .sqlite) -> [Run] {
         let only = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SCENARIO"] ?? "")
         let indices = (0..<count).filter { only == nil || only == $0 }
@@ -34,8 +35,8 @@ struct FaultSuites {
             }
             return indices.map { Run(index: $0, storage: storage) }
         case nil:
-            let stores = first == .sqlite ? [SystemCluster.Storage.sqlite, .postgres] : [.postgres, .sqlite]
-            return indices.map { Run(index: $0, storage: stores[$0 % 2]) }
+            let stores = [first] + SystemCluster.Storage.allCases.filter { $0 != first }
+            return indices.map { Run(index: $0, storage: stores[$0 % stores.count]) }
         }
     }
 }
@@ -46,7 +47,6 @@ extension FaultSuites {
         static let seconds = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SECONDS"] ?? "") ?? 20
         static let scenarios = FaultScenario.standard(duration: .seconds(seconds))
 
-        /// `BAZAR_FAULT_SCENARIO=N` runs only scenario N (0-based), for investigating one.
         @Test("scenario keeps G1-G8", arguments: FaultSuites.runs(count: scenarios.count))
         func scenario(_ run: FaultSuites.Run) async throws {
             try await Self.run(Self.scenarios[run.index], storage: run.storage, topology: .standard)

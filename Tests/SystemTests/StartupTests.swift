@@ -68,7 +68,7 @@ struct StartupTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         // A file where the database's directory should be.
         let blocker = directory.appendingPathComponent("not-a-directory")
-        FileManager.default.createFile(atPath: blocker.path, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: blocker.path, contents: Data("x".utf8))
         let unreachable = "postgres://bazar:s3cret-pw@127.0.0.1:\(FreePort.next())/bazar"
         for (executable, url, named) in [
             ("bazar-catalog", blocker.path + "/catalog.sqlite", blocker.path + "/catalog.sqlite: "),
@@ -193,7 +193,7 @@ struct StartupTests {
         let checkout = directory.appendingPathComponent("checkout")
         let products = checkout.appendingPathComponent(".build/debug")
         try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: checkout.appendingPathComponent("Package.swift").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: checkout.appendingPathComponent("Package.swift").path, contents: Data())
         // A hard link where it can be (a copy on another file system): a copy's file is open for
         // writing, and a process that another test forks meanwhile inherits that descriptor until
         // it execs, so starting the copy could fail with "Text file busy" (seen in CI).

@@ -22,7 +22,7 @@ struct CatalogSubscription: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var granter: ReplicaEndpoint?
             while !Task.isCancelled {
                 granter = await renew(preferring: granter)

@@ -24,9 +24,9 @@ actor FrontMetrics {
         ]
         self.registry = registry
         counters = counted.map { name, help, count in
-            (count, registry.makeCounter(name: "bazar_cache_\(name)_total", help: "Front-end cache: \(help)."))
+            (count, registry.counter("bazar_cache_\(name)_total", help: "Front-end cache: \(help)."))
         }
-        entries = registry.makeGauge(name: "bazar_cache_entries", help: "Front-end cache: entries held now.")
+        entries = registry.gauge("bazar_cache_entries", help: "Front-end cache: entries held now.")
         published = Array(repeating: 0, count: counted.count)
     }
 
@@ -37,8 +37,7 @@ actor FrontMetrics {
         }
         entries.set(Int64(stats.size))
         for (name, up) in replicas {
-            registry.makeGauge(
-                name: "bazar_replica_up", labels: [("replica", name.description)],
+            registry.gauge("bazar_replica_up", labels: [("replica", name.description)],
                 help: "1 while the front end's health checks find the replica ready, else 0."
             ).set(to: up ? 1 : 0)
         }

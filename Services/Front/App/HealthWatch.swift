@@ -64,8 +64,8 @@ struct HealthWatch: Service {
 extension HealthWatch {
     /// `bazar_front_ejections_total{replica}`: times a health check took the replica out of rotation.
     static func ejections(of name: ReplicaName) -> Prometheus.Counter {
-        ServiceMetrics.registry.makeCounter(
-            name: "bazar_front_ejections_total", labels: [("replica", name.description)],
+        ServiceMetrics.registry.counter(
+            "bazar_front_ejections_total", labels: [("replica", name.description)],
             help: "Times the front end's health checks took the replica out of rotation.")
     }
 }
