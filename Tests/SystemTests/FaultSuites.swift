@@ -17,16 +17,21 @@ struct FaultSuites {
         var testDescription: String { "scenario \(index) on \(storage)" }
     }
 
-    /// Each scenario once, on SQLite and PostgreSQL in turn: the stores are plain repositories that
-    /// know nothing of the protocol (both are tested against the same contract in the unit tests),
-    /// and the deterministic simulation covers the fault schedules, so a second run of every
+    /// The scenarios that run by default (`runsByDefault`: one of each kind of fault for each set of
+    /// rules; the deterministic simulation covers the fault schedules), each once, on SQLite and
+    /// PostgreSQL in turn: the stores are plain repositories that know nothing of the protocol
+    /// (both are tested against the same contract in the unit tests), so a second run of every
     /// scenario on the other store doubled the slowest part of `swift test` for little.
-    /// `BAZAR_FAULT_STORAGE=both` runs every scenario on both, `sqlite` or `postgres` on that one only;
-    /// `BAZAR_FAULT_SCENARIO=N` runs only scenario N (0-based), for investigating one.
-    static func runs(count: Int, startingWith first: SystemCluster.Storage = .sqlite) -> [Run] {
-        let only = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SCENARIO"] ?? "")
-        let indices = (0..<count).filter { only == nil || only == $0 }
-        switch ProcessInfo.processInfo.environment["BAZAR_FAULT_STORAGE"] {
+    /// `BAZAR_FAULT_SCENARIOS=all` runs every scenario; `BAZAR_FAULT_STORAGE=both` each on both
+    /// stores, `sqlite` or `postgres` on that one only; `BAZAR_FAULT_SCENARIO=N` only scenario N
+    /// (0-based, of all), for investigating one.
+    static func runs(of scenarios: [FaultScenario], startingWith first: SystemCluster.Storage = .sqlite) -> [Run] {
+        let environment = ProcessInfo.processInfo.environment
+        let indices = scenarios.indices.filter { index in
+            if let only = environment["BAZAR_FAULT_SCENARIO"].flatMap(Int.init) { return index == only }
+            return environment["BAZAR_FAULT_SCENARIOS"] == "all" || scenarios[index].runsByDefault
+        }
+        switch environment["BAZAR_FAULT_STORAGE"] {
         case "both":
             return SystemCluster.Storage.allCases.flatMap { storage in indices.map { Run(index: $0, storage: storage) } }
         case let name?:
@@ -36,7 +41,7 @@ struct FaultSuites {
             return indices.map { Run(index: $0, storage: storage) }
         case nil:
             let stores = [first] + SystemCluster.Storage.allCases.filter { $0 != first }
-            return indices.map { Run(index: $0, storage: stores[$0 % stores.count]) }
+            return indices.enumerated().map { turn, index in Run(index: index, storage: stores[turn % stores.count]) }
         }
     }
 }
@@ -47,7 +52,7 @@ extension FaultSuites {
         static let seconds = Int(ProcessInfo.processInfo.environment["BAZAR_FAULT_SECONDS"] ?? "") ?? 20
         static let scenarios = FaultScenario.standard(duration: .seconds(seconds))
 
-        @Test("scenario keeps G1-G8", arguments: FaultSuites.runs(count: scenarios.count))
+        @Test("scenario keeps G1-G8", arguments: FaultSuites.runs(of: scenarios))
         func scenario(_ run: FaultSuites.Run) async throws {
             try await Self.run(Self.scenarios[run.index], storage: run.storage, topology: .standard)
         }
@@ -80,7 +85,7 @@ extension FaultSuites {
 
         // PostgreSQL first: the leader paused meets the store it did not meet with two replicas,
         // and the cuts fall on both (a leader cut off on each, the split and the one-way cut apart).
-        @Test("scenario keeps G1-G8", arguments: FaultSuites.runs(count: scenarios.count, startingWith: .postgres))
+        @Test("scenario keeps G1-G8", arguments: FaultSuites.runs(of: scenarios, startingWith: .postgres))
         func scenario(_ run: FaultSuites.Run) async throws {
             try await CrashFaultTests.run(Self.scenarios[run.index], storage: run.storage, topology: Self.topology)
         }
