@@ -581,9 +581,12 @@ public actor Replicator: Service {
                 return .superseded(at: min(await self.currentSeq(), self.commitPoint.seq))
             }
             // Its transaction commits before `position` moves: reads in between wait (below).
+            // `position` moves inside the turn, so that whoever holds it next knows the log's end.
             await self.beginWrite()
             do {
-                return .applied(try await self.log.applyFromLeader(batch, applyEffect: self.state.apply))
+                let applied = try await self.log.applyFromLeader(batch, end: await self.lastPosition(), applyEffect: self.state.apply)
+                if case .appended(let last) = applied { await self.appended(through: last, from: batch) }
+                return .applied(applied)
             } catch {
                 await self.endWrite()
                 throw error
@@ -608,9 +611,8 @@ public actor Replicator: Service {
             if let committed = batch.committedSeq { commitPoint.advance(to: committed) }
             // (Up to this replica's end: entries past it may still be replaced by the leader's.)
             if let shown = batch.shownSeq { shownPoint?.advance(to: min(shown, last)) }
-            if last > position.seq {
-                position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
-                if last % 1000 == 0 { try await turn.run("compacting the log") { try await self.log.compact(keeping: self.settings.logKeep) } }
+            if last / 1000 > batch.previousSeq / 1000 {
+                try await turn.run("compacting the log") { try await self.log.compact(keeping: self.settings.logKeep) }
             }
             lease.renew(at: sent, granted: batch.leaseMilliseconds.map { .milliseconds($0) },
                         caughtUp: batch.inSync && last >= (batch.entries.last?.seq ?? batch.previousSeq))
@@ -637,13 +639,13 @@ public actor Replicator: Service {
                     try await self.state.replace(snapshot.state, db)
                     try await ReplicationLog.install(snapshot, in: db)
                 }
+                await self.installed(snapshot)
             } catch {
                 await self.endWrite()
                 throw error
             }
         }
         defer { endWrite() }
-        position = ReplicationLog.Position(seq: snapshot.lastSeq, term: snapshot.lastTerm)
         // Caught up, but not yet counted in sync by the leader: reads wait for the next batch.
         lease.renew(at: sent, caughtUp: false)
         logger.notice("installed the leader's snapshot", metadata: ["leader": "\(snapshot.leader)", "seq": "\(snapshot.lastSeq)"])
@@ -713,6 +715,17 @@ public actor Replicator: Service {
     enum Pushed: Sendable {
         case applied(ReplicationLog.Applied)
         case superseded(at: Int64)
+    }
+
+    /// A follower's log now ends at `last`, an entry of `batch` unless the batch added none.
+    private func appended(through last: Int64, from batch: ReplicationBatch) {
+        guard last > position.seq else { return }
+        position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
+    }
+
+    /// A snapshot replaced this replica's log (its end may move back).
+    private func installed(_ snapshot: ReplicationSnapshot) {
+        position = ReplicationLog.Position(seq: snapshot.lastSeq, term: snapshot.lastTerm)
     }
 
     private func advance(to newPosition: ReplicationLog.Position) {

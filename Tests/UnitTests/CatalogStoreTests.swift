@@ -18,6 +18,19 @@ struct CatalogStoreTests {
         return replicator
     }
 
+    /// Two catalog replicas' stores, each in its own fresh database with the seed books: a
+    /// leader's and a follower's.
+    static func withTwoCatalogs(_ backend: Backend, _ body: @Sendable (CatalogStore, CatalogStore) async throws -> Void) async throws {
+        try await backend.withDatabase { leaderDB in
+            try await backend.withDatabase { followerDB in
+                let leader = CatalogStore(database: leaderDB), follower = CatalogStore(database: followerDB)
+                try await leader.prepare()
+                try await follower.prepare()
+                try await body(leader, follower)
+            }
+        }
+    }
+
     static func replicator(_ database: DatabaseClient, name: String, peers: [ReplicaEndpoint]) -> Replicator {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -122,47 +135,42 @@ struct CatalogStoreTests {
 
     @Test("a follower that applies the leader's log ends equal to the leader", arguments: Backend.allCases)
     func followerConverges(backend: Backend) async throws {
-        try await backend.withDatabase { leaderDB in
-            try await backend.withDatabase { followerDB in
-                let leaderStore = CatalogStore(database: leaderDB)
-                let followerStore = CatalogStore(database: followerDB)
-                try await leaderStore.prepare()
-                try await followerStore.prepare()
-                let leader = try await Self.leader(leaderDB)
-                for i in 0..<5 {
-                    _ = try await leader.commit(requestID: "p\(i)") { try await leaderStore.purchase(bookID: 1 + i % 3, requestID: "p\(i)", in: $0) }
-                }
-                _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, in: $0) }
-                let catalog1 = ReplicaEndpoint(name: ReplicaName("catalog-1")!, url: "http://127.0.0.1:1")
-                let follower = Self.replicator(followerDB, name: "catalog-2", peers: [catalog1])
-                try await follower.open()
-                let entries = try #require(try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100))
-                #expect(entries.count == 7)
-                #expect(entries[0].isTermStart)
-                let numbers = Counter()
-                func batch(after previous: Int, _ slice: ArraySlice<ReplicationEntry>, term: Int64 = 1) -> ReplicationBatch {
-                    ReplicationBatch(leader: "catalog-1", term: term, previousSeq: Int64(previous),
-                                     previousTerm: previous == 0 ? 0 : 1, entries: Array(slice), number: numbers.next())
-                }
-                // A gap is refused and answered with how far the follower is.
-                let gap = try await follower.receive(batch(after: 3, entries.dropFirst(3)))
-                #expect(gap.accepted == false && gap.lastSeq == 0 && !gap.needsSnapshot)
-                #expect(await follower.canServeReads() == false)
-                let first = try await follower.receive(batch(after: 0, entries.prefix(4)))
-                #expect(first.accepted && first.lastSeq == 4)
-                // A repeated push is harmless.
-                let rest = try await follower.receive(batch(after: 2, entries.dropFirst(2)))
-                #expect(rest.accepted && rest.lastSeq == 7)
-                #expect(await follower.canServeReads())
-                #expect(try await followerStore.books(topic: nil) == leaderStore.books(topic: nil))
-                // The follower remembers request ids too: a later leader there answers the first receipt.
-                let repeated = try await followerDB.read { try await ReplicationLog.result(for: "p0", in: $0) }
-                #expect(repeated != nil)
-                // A push from an older term is refused.
-                _ = await follower.group.observe(leader: ReplicaName("catalog-1")!, term: 3)
-                let stale = try await follower.receive(batch(after: 7, [][...], term: 2))
-                #expect(stale.accepted == false && stale.term == 3)
+        try await Self.withTwoCatalogs(backend) { leaderStore, followerStore in
+            let leaderDB = leaderStore.database, followerDB = followerStore.database
+            let leader = try await Self.leader(leaderDB)
+            for i in 0..<5 {
+                _ = try await leader.commit(requestID: "p\(i)") { try await leaderStore.purchase(bookID: 1 + i % 3, requestID: "p\(i)", in: $0) }
             }
+            _ = try await leader.commit(requestID: nil) { try await leaderStore.restock(bookID: 7, count: 3, in: $0) }
+            let catalog1 = ReplicaEndpoint(name: ReplicaName("catalog-1")!, url: "http://127.0.0.1:1")
+            let follower = Self.replicator(followerDB, name: "catalog-2", peers: [catalog1])
+            try await follower.open()
+            let entries = try #require(try await ReplicationLog(database: leaderDB).entries(after: 0, limit: 100))
+            #expect(entries.count == 7)
+            #expect(entries[0].isTermStart)
+            let numbers = Counter()
+            func batch(after previous: Int, _ slice: ArraySlice<ReplicationEntry>, term: Int64 = 1) -> ReplicationBatch {
+                ReplicationBatch(leader: "catalog-1", term: term, previousSeq: Int64(previous),
+                                 previousTerm: previous == 0 ? 0 : 1, entries: Array(slice), number: numbers.next())
+            }
+            // A gap is refused and answered with how far the follower is.
+            let gap = try await follower.receive(batch(after: 3, entries.dropFirst(3)))
+            #expect(gap.accepted == false && gap.lastSeq == 0 && !gap.needsSnapshot)
+            #expect(await follower.canServeReads() == false)
+            let first = try await follower.receive(batch(after: 0, entries.prefix(4)))
+            #expect(first.accepted && first.lastSeq == 4)
+            // A repeated push is harmless.
+            let rest = try await follower.receive(batch(after: 2, entries.dropFirst(2)))
+            #expect(rest.accepted && rest.lastSeq == 7)
+            #expect(await follower.canServeReads())
+            #expect(try await followerStore.books(topic: nil) == leaderStore.books(topic: nil))
+            // The follower remembers request ids too: a later leader there answers the first receipt.
+            let repeated = try await followerDB.read { try await ReplicationLog.result(for: "p0", in: $0) }
+            #expect(repeated != nil)
+            // A push from an older term is refused.
+            _ = await follower.group.observe(leader: ReplicaName("catalog-1")!, term: 3)
+            let stale = try await follower.receive(batch(after: 7, [][...], term: 2))
+            #expect(stale.accepted == false && stale.term == 3)
         }
     }
 }
@@ -170,42 +178,38 @@ struct CatalogStoreTests {
 extension CatalogStoreTests {
     @Test("a replica whose log holds entries the leader never had takes the leader's snapshot", arguments: Backend.allCases)
     func divergedReplicaTakesSnapshot(backend: Backend) async throws {
-        try await backend.withDatabase { leaderDB in
-            try await backend.withDatabase { staleDB in
-                let leaderStore = CatalogStore(database: leaderDB), staleStore = CatalogStore(database: staleDB)
-                try await leaderStore.prepare()
-                try await staleStore.prepare()
-                // The stale replica led term 1 and applied a write nobody else got.
-                let stale = try await Self.leader(staleDB, name: "catalog-1")
-                _ = try await stale.commit(requestID: "lost") { try await staleStore.purchase(bookID: 1, requestID: "lost", in: $0) }
-                _ = try await stale.commit(requestID: "lost2") { try await staleStore.purchase(bookID: 1, requestID: "lost2", in: $0) }
-                // The new leader of term 2 wrote something else.
-                let leader = try await Self.leader(leaderDB, name: "catalog-2")
-                try await leader.becomeLeader(term: 2)
-                _ = try await leader.commit(requestID: "kept") { try await leaderStore.purchase(bookID: 2, requestID: "kept", in: $0) }
-                let position = try await ReplicationLog(database: leaderDB).lastPosition()
-                func heartbeat(_ number: Int64) -> ReplicationBatch {
-                    ReplicationBatch(leader: "catalog-2", term: 2, previousSeq: position.seq, previousTerm: position.term, entries: [], number: number)
-                }
-                let answer = try await stale.receive(heartbeat(1))
-                #expect(answer.needsSnapshot && !answer.accepted)
-                #expect(await stale.group.isLeader == false)
-                #expect(await stale.canServeReads() == false)
-                let snapshot = ReplicationSnapshot(
-                    leader: "catalog-2", term: 2, lastSeq: position.seq, lastTerm: position.term,
-                    state: try JSONResponse.encodeString(try await leaderDB.read { try await leaderStore.export(in: $0) }),
-                    results: try await leaderDB.read { try await ReplicationLog.allResults(in: $0) }, number: 2)
-                let installed = try await stale.install(snapshot)
-                #expect(installed.accepted && installed.lastSeq == position.seq)
-                #expect(try await staleStore.books(topic: nil) == leaderStore.books(topic: nil))
-                #expect(try await staleDB.read { try await ReplicationLog.result(for: "lost", in: $0) } == nil)
-                #expect(try await staleDB.read { try await ReplicationLog.result(for: "kept", in: $0) } != nil)
-                // The next push continues from the snapshot's position.
-                #expect(await stale.canServeReads() == false)
-                let next = try await stale.receive(heartbeat(3))
-                #expect(next.accepted)
-                #expect(await stale.canServeReads())
+        try await Self.withTwoCatalogs(backend) { leaderStore, staleStore in
+            let leaderDB = leaderStore.database, staleDB = staleStore.database
+            // The stale replica led term 1 and applied a write nobody else got.
+            let stale = try await Self.leader(staleDB, name: "catalog-1")
+            _ = try await stale.commit(requestID: "lost") { try await staleStore.purchase(bookID: 1, requestID: "lost", in: $0) }
+            _ = try await stale.commit(requestID: "lost2") { try await staleStore.purchase(bookID: 1, requestID: "lost2", in: $0) }
+            // The new leader of term 2 wrote something else.
+            let leader = try await Self.leader(leaderDB, name: "catalog-2")
+            try await leader.becomeLeader(term: 2)
+            _ = try await leader.commit(requestID: "kept") { try await leaderStore.purchase(bookID: 2, requestID: "kept", in: $0) }
+            let position = try await ReplicationLog(database: leaderDB).lastPosition()
+            func heartbeat(_ number: Int64) -> ReplicationBatch {
+                ReplicationBatch(leader: "catalog-2", term: 2, previousSeq: position.seq, previousTerm: position.term, entries: [], number: number)
             }
+            let answer = try await stale.receive(heartbeat(1))
+            #expect(answer.needsSnapshot && !answer.accepted)
+            #expect(await stale.group.isLeader == false)
+            #expect(await stale.canServeReads() == false)
+            let snapshot = ReplicationSnapshot(
+                leader: "catalog-2", term: 2, lastSeq: position.seq, lastTerm: position.term,
+                state: try JSONResponse.encodeString(try await leaderDB.read { try await leaderStore.export(in: $0) }),
+                results: try await leaderDB.read { try await ReplicationLog.allResults(in: $0) }, number: 2)
+            let installed = try await stale.install(snapshot)
+            #expect(installed.accepted && installed.lastSeq == position.seq)
+            #expect(try await staleStore.books(topic: nil) == leaderStore.books(topic: nil))
+            #expect(try await staleDB.read { try await ReplicationLog.result(for: "lost", in: $0) } == nil)
+            #expect(try await staleDB.read { try await ReplicationLog.result(for: "kept", in: $0) } != nil)
+            // The next push continues from the snapshot's position.
+            #expect(await stale.canServeReads() == false)
+            let next = try await stale.receive(heartbeat(3))
+            #expect(next.accepted)
+            #expect(await stale.canServeReads())
         }
     }
 }
