@@ -8,7 +8,8 @@ import Synchronization
 /// must find it free, and an outgoing connection of any process may take an ephemeral port
 /// meanwhile (seen once: "cannot listen on 127.0.0.1:57113: address already in use" at a restart).
 public enum FreePort {
-    /// Ports handed out by this process: two layouts made at the same time get different ones.
+    /// Ports handed out by this process, singly or in blocks: two layouts made at the same time
+    /// get different ones.
     private static let handedOut = Mutex<Set<Int>>([])
 
     /// A port no socket is bound to now, not handed out before by this process.
@@ -25,7 +26,16 @@ public enum FreePort {
     public static func block(_ count: Int) -> Int {
         while true {
             let base = Int.random(in: 20000...(32000 - count))
-            if (base..<base + count).allSatisfy(isFree) { return base }
+            let ports = base..<base + count
+            guard ports.allSatisfy(isFree) else { continue }
+            // Counted with `next`'s: a port checked free here and handed to another test before
+            // this layout's member binds it failed a start ("address already in use", in CI).
+            let claimed = handedOut.withLock { handed in
+                guard ports.allSatisfy({ !handed.contains($0) }) else { return false }
+                handed.formUnion(ports)
+                return true
+            }
+            if claimed { return base }
         }
     }
 
