@@ -130,8 +130,7 @@ public struct ReplicationLog: Sendable {
         let entries = batch.entries.sorted { $0.seq < $1.seq }.filter { $0.seq > batch.previousSeq }
         if batch.previousSeq == end.seq, batch.previousTerm == end.term {
             let appended = Self.continuing(end.seq, entries)
-            guard !appended.isEmpty else { return .appended(end.seq) }
-            try await database.transaction { db in try await Self.apply(appended, applyEffect, in: db) }
+            if !appended.isEmpty { try await database.transaction { db in try await Self.apply(appended, applyEffect, in: db) } }
             return .appended(appended.last?.seq ?? end.seq)
         }
         return try await database.transaction { db in
@@ -170,8 +169,7 @@ public struct ReplicationLog: Sendable {
         in db: any SQLDatabase
     ) async throws {
         for entry in entries where !entry.isTermStart { try await applyEffect(entry, db) }
-        try await db.insertRows(into: "replication_log", columns: ["seq", "term", "request_id", "effect"],
-                                rows: entries.map { [$0.seq, $0.term, $0.requestID, $0.effect] })
+        try await append(entries, in: db)
     }
 
     /// Replaces the request results and the log by a leader's snapshot (the caller replaces the
@@ -222,10 +220,13 @@ public struct ReplicationLog: Sendable {
     }
 
     public static func append(_ entry: ReplicationEntry, in db: any SQLDatabase) async throws {
-        try await db.raw("""
-            INSERT INTO replication_log (seq, term, request_id, effect)
-            VALUES (\(bind: entry.seq), \(bind: entry.term), \(bind: entry.requestID), \(bind: entry.effect))
-            """).run()
+        try await append([entry], in: db)
+    }
+
+    /// Appends `entries` in one statement (in chunks of 200 rows).
+    static func append(_ entries: [ReplicationEntry], in db: any SQLDatabase) async throws {
+        try await db.insertRows(into: "replication_log", columns: ["seq", "term", "request_id", "effect"],
+                                rows: entries.map { [$0.seq, $0.term, $0.requestID, $0.effect] })
     }
 
     public static func lastPosition(in db: any SQLDatabase) async throws -> Position {

@@ -719,8 +719,7 @@ public actor Replicator: Service {
 
     /// A follower's log now ends at `last`, an entry of `batch` unless the batch added none.
     private func appended(through last: Int64, from batch: ReplicationBatch) {
-        guard last > position.seq else { return }
-        position = ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term)
+        advance(to: ReplicationLog.Position(seq: last, term: batch.entries.last { $0.seq == last }?.term ?? position.term))
     }
 
     /// A snapshot replaced this replica's log (its end may move back).
