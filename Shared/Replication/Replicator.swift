@@ -177,11 +177,10 @@ public actor Replicator: Service {
             // The answer is kept with the write it belongs to, here and on every replica.
             let result = try requestID.map { _ in try JSONResponse.encodeString(written.answer) }
             if let requestID, let result { try await ReplicationLog.recordResult(result, for: requestID, in: db) }
-            let entry = ReplicationEntry(
+            // Its group appends it with the others' entries, in one statement (`commit(_:term:)`).
+            return ReplicationEntry(
                 seq: seq, term: term, requestID: requestID,
                 effect: try JSONResponse.encodeString(LoggedWrite(operation: operation, result: result)))
-            try await ReplicationLog.append(entry, in: db)
-            return entry
         })
         // Whoever holds the turn commits every write queued by then, in one transaction: by the
         // time this caller's turn comes, its write may be committed already (group commit).
@@ -344,8 +343,9 @@ public actor Replicator: Service {
         }
     }
 
-    /// One transaction for `writes`: each write's entry gets the next sequence number, the log's
-    /// end moves once, and the followers' streams get the entries in order.
+    /// One transaction for `writes`: each write's entry gets the next sequence number, the entries
+    /// go into the log in one statement, the log's end moves once, and the followers' streams get
+    /// the entries in order.
     private func commit(_ writes: [QueuedWrite], term: Int64) async throws {
         let first = position.seq + 1
         // From here until the log's end has moved, reads may see these writes before they are
@@ -360,6 +360,7 @@ public actor Replicator: Service {
                 if entry != nil { next += 1 }
                 entries.append(entry)
             }
+            try await ReplicationLog.append(entries.compactMap { $0 }, in: db)
             return entries
         }
         let appended = entries.compactMap { $0 }
@@ -758,6 +759,8 @@ struct QueuedWrite: Sendable {
     let answer: any WriteAnswer
     /// Whether its writer announces its entry before the shown point may pass it.
     let announced: Bool
+    /// Makes the write inside its group's transaction and returns its log entry (at `seq`, in
+    /// `term`), which the group appends with the others' entries; nil when it wrote nothing.
     let run: @Sendable (any SQLDatabase, _ seq: Int64, _ term: Int64) async throws -> ReplicationEntry?
     let origin: WriteOrigin
 
